@@ -1,0 +1,168 @@
+//! Throughput of the training step (without and with the teacher) and of inference, measured
+//! with the same step the trainer runs ([`crate::train::trainer::train_step`]). Timing is
+//! wall-clock over `steps` steps after `warmup` steps, ending with a host read so that
+//! asynchronous backends (CUDA) have finished.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::SgdConfig;
+use burn::tensor::{Distribution, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::config::{ModelConfig, TeacherConfig};
+use crate::data::batch::Batcher;
+use crate::data::cifar100::{Cifar100, NUM_FINE, resolve_data_dir};
+use crate::data::{PackSource, Stimuli};
+use crate::error::Result;
+use crate::models::Network;
+use crate::train::trainer::{TeacherData, im2col_threshold, train_step};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Training batch.
+    pub batch: usize,
+    /// Timed steps.
+    pub steps: usize,
+    /// Warm-up steps.
+    pub warmup: usize,
+    /// Teacher ratio r.
+    pub ratio: f64,
+    /// CIFAR-100 folder for real batches (random data if None or missing).
+    pub data_dir: Option<PathBuf>,
+    /// Inference batch.
+    pub infer_batch: usize,
+}
+
+/// Images per second on one backend.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchResult {
+    /// Backend.
+    pub device: String,
+    /// `cifar100` or `random`.
+    pub data: String,
+    /// Training step, cross-entropy only.
+    pub train: f64,
+    /// Training step with the V1 teacher (50 pairs, shared V1 pass).
+    pub train_teacher: f64,
+    /// Inference.
+    pub inference: f64,
+}
+
+/// Measures `device_name` (CORnet-Z, 32x32, the paper's FC head).
+pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
+    let (name, base) = crate::device::resolve(device_name)?;
+    let device = base.clone().autodiff();
+    device.seed(0);
+    let n = cfg.batch.max(cfg.infer_batch);
+    let (images, labels, data) = match cfg
+        .data_dir
+        .as_ref()
+        .map(|d| Cifar100::load(&resolve_data_dir(d)))
+    {
+        Some(Ok(c)) => {
+            let idx: Vec<usize> = (0..n).collect();
+            let b = Batcher {
+                center: c.train.global_mean() as f32,
+                input_size: 32,
+            };
+            let (x, y) = b.batch(&c.train, &idx, &c.train.fine, &base);
+            (x, y, "cifar100")
+        }
+        _ => (
+            Tensor::<4>::random([n, 3, 32, 32], Distribution::Uniform(-0.5, 0.5), &base),
+            Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    (0..n as i64)
+                        .map(|i| i % NUM_FINE as i64)
+                        .collect::<Vec<_>>(),
+                    [n],
+                ),
+                &base,
+            ),
+            "random",
+        ),
+    };
+    let stimuli = Stimuli::load(&PackSource::Builtin, 32)?;
+    let pairs = crate::data::teacher::load_pairs(&PackSource::Builtin, "v1", stimuli.count)?;
+    let teacher = TeacherData::new(&stimuli, Arc::new(pairs), &device);
+    let tcfg = TeacherConfig {
+        ratio: cfg.ratio,
+        ..TeacherConfig::default()
+    };
+
+    let mut model = Network::new(
+        &ModelConfig::default(),
+        32,
+        NUM_FINE,
+        im2col_threshold(&name),
+        &device,
+    );
+    let mut optim = SgdConfig::new().init();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let x = images
+        .clone()
+        .slice([0..cfg.batch, 0..3, 0..32, 0..32])
+        .to_device(&device);
+    let y = labels.clone().slice([0..cfg.batch]).to_device(&device);
+    let mut time_train = |with_teacher: bool, model: &mut Option<Network>| -> f64 {
+        let mut fixed = None;
+        let mut last = None;
+        let mut t0 = Instant::now();
+        for i in 0..cfg.warmup + cfg.steps {
+            if i == cfg.warmup {
+                if let Some(s) = last.take() {
+                    let _: f32 = Tensor::<1>::into_scalar(s);
+                }
+                t0 = Instant::now();
+            }
+            let tb = with_teacher.then(|| teacher.sample(tcfg.pairs_per_step, &mut rng, &device));
+            let (m, stats) = train_step(
+                model.take().expect("model"),
+                &mut optim,
+                x.clone(),
+                y.clone(),
+                tb.as_ref(),
+                &tcfg,
+                &mut fixed,
+                0.01,
+            );
+            *model = Some(m);
+            last = Some(stats.ce);
+        }
+        if let Some(s) = last {
+            let _: f32 = s.into_scalar();
+        }
+        (cfg.steps * cfg.batch) as f64 / t0.elapsed().as_secs_f64()
+    };
+    let mut slot = Some(model);
+    let train = time_train(false, &mut slot);
+    let train_teacher = time_train(true, &mut slot);
+    model = slot.expect("model");
+
+    let valid = model.valid();
+    let xi = images.slice([0..cfg.infer_batch, 0..3, 0..32, 0..32]);
+    let mut t0 = Instant::now();
+    for i in 0..cfg.warmup + cfg.steps {
+        if i == cfg.warmup {
+            t0 = Instant::now();
+        }
+        let out = valid.forward(xi.clone());
+        if i + 1 == cfg.warmup || i + 1 == cfg.warmup + cfg.steps {
+            let _: f32 = out.sum().into_scalar();
+        }
+    }
+    let inference = (cfg.steps * cfg.infer_batch) as f64 / t0.elapsed().as_secs_f64();
+    Ok(BenchResult {
+        device: name,
+        data: data.into(),
+        train,
+        train_teacher,
+        inference,
+    })
+}

@@ -1,0 +1,9 @@
+//! Data: CIFAR-100 (official binary layout), the monkey-V1 teacher pack, and batching.
+
+pub mod batch;
+pub mod cifar100;
+pub mod fetch;
+pub mod teacher;
+
+pub use cifar100::{Cifar100, Split};
+pub use teacher::{PackSource, Pair, PairSet, Stimuli};

@@ -1,0 +1,133 @@
+//! Per-epoch checkpoints: model (burnpack, parameter ids kept so optimiser state matches),
+//! optimiser state, and the metrics so far. Every file is written atomically and `state.json`
+//! last, so a checkpoint without `state.json` is incomplete and ignored.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::tensor::{Bytes, Device};
+use burn_store::{BurnpackStore, ModuleSnapshot};
+use serde::{Deserialize, Serialize};
+
+use super::metrics::EpochMetrics;
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::models::Network;
+
+/// What `state.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointState {
+    /// Last finished epoch (1-based).
+    pub epoch: usize,
+    /// Metrics of epochs 1..=epoch.
+    pub rows: Vec<EpochMetrics>,
+    /// Optimiser steps taken.
+    pub steps: u64,
+    /// λ frozen by the static mode, once known.
+    pub fixed_lambda: Option<f64>,
+}
+
+/// Folder of the checkpoint after `epoch`.
+pub fn dir(run_dir: &Path, epoch: usize) -> PathBuf {
+    run_dir
+        .join("checkpoints")
+        .join(format!("epoch-{epoch:04}"))
+}
+
+/// Writes a checkpoint and keeps only the newest `keep` (0 = all).
+pub fn save(
+    run_dir: &Path,
+    model: &Network,
+    optim: &ModuleOptimizer,
+    state: &CheckpointState,
+    keep: usize,
+) -> Result<()> {
+    let d = dir(run_dir, state.epoch);
+    let mut store = BurnpackStore::from_bytes(None);
+    model
+        .save_into(&mut store)
+        .map_err(|e| Error::Other(format!("saving model for {}: {e}", d.display())))?;
+    let bytes = store
+        .get_bytes()
+        .map_err(|e| Error::Other(format!("saving model for {}: {e}", d.display())))?;
+    write_atomic(&d.join("model.bpk"), &bytes)?;
+    let opt = optim
+        .into_bytes()
+        .map_err(|e| Error::Other(format!("saving optimiser for {}: {e:?}", d.display())))?;
+    write_atomic(&d.join("optim.bpk"), &opt)?;
+    let json = serde_json::to_vec_pretty(state).expect("state serialises");
+    write_atomic(&d.join("state.json"), &json)?;
+    if keep > 0 {
+        let mut all = list(run_dir);
+        all.sort();
+        let n = all.len();
+        for (epoch, path) in all.into_iter().take(n.saturating_sub(keep)) {
+            if epoch != state.epoch {
+                let _ = std::fs::remove_dir_all(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Complete checkpoints (those with `state.json`), by epoch.
+pub fn list(run_dir: &Path) -> Vec<(usize, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(run_dir.join("checkpoints")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let epoch = name.strip_prefix("epoch-")?.parse().ok()?;
+            e.path()
+                .join("state.json")
+                .is_file()
+                .then(|| (epoch, e.path()))
+        })
+        .collect()
+}
+
+/// Loads the newest complete checkpoint into `model` and `optim`.
+pub fn load_latest(
+    run_dir: &Path,
+    model: Network,
+    optim: ModuleOptimizer,
+    device: &Device,
+) -> Result<Option<(Network, ModuleOptimizer, CheckpointState)>> {
+    let Some((_, d)) = list(run_dir).into_iter().max_by_key(|(e, _)| *e) else {
+        return Ok(None);
+    };
+    let read = |name: &str| {
+        let p = d.join(name);
+        std::fs::read(&p).map_err(|e| Error::io(&p, e))
+    };
+    let state: CheckpointState = serde_json::from_slice(&read("state.json")?).map_err(|e| {
+        Error::format(
+            &d.join("state.json"),
+            "whole file",
+            format!("checkpoint state ({e})"),
+        )
+    })?;
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(read("model.bpk")?)));
+    let mut model = model;
+    model.load_from(&mut store).map_err(|e| {
+        Error::format(
+            &d.join("model.bpk"),
+            "whole file",
+            format!("weights of this model ({e})"),
+        )
+    })?;
+    let model = model.to_device(device);
+    let optim = optim
+        .from_bytes(Bytes::from_bytes_vec(read("optim.bpk")?))
+        .map_err(|e| {
+            Error::format(
+                &d.join("optim.bpk"),
+                "whole file",
+                format!("optimiser state ({e:?})"),
+            )
+        })?;
+    Ok(Some((model, optim, state)))
+}
