@@ -15,6 +15,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod extract;
 pub mod fsutil;
 pub mod models;
 pub mod train;

@@ -17,6 +17,17 @@ pub fn glorot() -> Initializer {
     Initializer::XavierUniform { gain: 1.0 }
 }
 
+/// Zeros shaped like `t`, trainable when `t` lives on an autodiff device (a mapped parameter
+/// is trained only if its new value requires gradients).
+pub fn zeros_param<const D: usize>(t: Tensor<D>) -> Tensor<D> {
+    let z = t.zeros_like();
+    if z.device().is_autodiff() {
+        z.require_grad()
+    } else {
+        z
+    }
+}
+
 /// A 2-D convolution with symmetric padding whose kernel is chosen per output shape.
 #[derive(Module, Debug)]
 pub struct Conv {
@@ -44,7 +55,7 @@ impl Conv {
             .init(device);
         // Glorot initialisation applies to weights; biases start at zero (Keras/TF default).
         let conv = Conv2d {
-            bias: conv.bias.map(|b| b.map(|t| t.zeros_like())),
+            bias: conv.bias.map(|b| b.map(zeros_param)),
             ..conv
         };
         Self {
@@ -137,7 +148,8 @@ mod tests {
             conv.conv.bias = conv
                 .conv
                 .bias
-                .map(|b| b.map(|t| t.random_like(Distribution::Default)));
+                .map(|b| b.map(|t| t.random_like(Distribution::Default).require_grad()));
+            assert!(conv.conv.bias.as_ref().unwrap().val().is_require_grad());
             let x =
                 Tensor::<4>::random([3, c_in, n, n], Distribution::Default, &device).require_grad();
             let y_ref = conv.conv.forward(x.clone());

@@ -6,14 +6,14 @@ use burn::tensor::activation::relu;
 use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor};
 
-use super::conv::glorot;
+use super::conv::{glorot, zeros_param};
 
 fn linear(d_in: usize, d_out: usize, device: &Device) -> Linear {
     let l = LinearConfig::new(d_in, d_out)
         .with_initializer(glorot())
         .init(device);
     Linear {
-        bias: l.bias.map(|b| b.map(|t| t.zeros_like())),
+        bias: l.bias.map(|b| b.map(zeros_param)),
         ..l
     }
 }

@@ -119,7 +119,8 @@ pub fn load_latest(
             format!("weights of this model ({e})"),
         )
     })?;
-    let model = model.to_device(device);
+    // load_from puts every tensor on its parameter's (autodiff) device as a fresh leaf.
+    let _ = device;
     let optim = optim
         .from_bytes(Bytes::from_bytes_vec(read("optim.bpk")?))
         .map_err(|e| {

@@ -46,22 +46,22 @@ pub fn teacher_term(d_model: Tensor<1>, d_teacher: Tensor<1>, penalty: Penalty) 
     }
 }
 
-/// λ for this step, as a detached `[1]` tensor (no host synchronisation).
+/// λ for this step, as a detached `[1]` tensor (no host synchronisation): `r·CE/T` in the
+/// ratio mode; in the static mode `static_lambda`, or when that is 0 the ratio rule (the
+/// caller freezes the first step's value: "init r", appendix A.1).
 pub fn lambda(cfg: &TeacherConfig, ce: &Tensor<1>, term: &Tensor<1>) -> Tensor<1> {
-    match cfg.lambda_mode {
-        LambdaMode::Ratio => {
-            (ce.clone().detach() * cfg.ratio) / (term.clone().detach().clamp_min(EPS))
-        }
-        LambdaMode::Static => ce.clone().detach().zeros_like() + cfg.static_lambda,
+    if cfg.lambda_mode == LambdaMode::Static && cfg.static_lambda > 0.0 {
+        return ce.clone().detach().zeros_like() + cfg.static_lambda;
     }
+    (ce.clone().detach() * cfg.ratio) / (term.clone().detach().clamp_min(EPS))
 }
 
-/// λ as plain numbers (the controller's rule, for reports and tests).
+/// λ as plain numbers (the same rule as [`lambda`], for reports and tests).
 pub fn lambda_value(cfg: &TeacherConfig, ce: f64, term: f64) -> f64 {
-    match cfg.lambda_mode {
-        LambdaMode::Ratio => cfg.ratio * ce / term.max(EPS),
-        LambdaMode::Static => cfg.static_lambda,
+    if cfg.lambda_mode == LambdaMode::Static && cfg.static_lambda > 0.0 {
+        return cfg.static_lambda;
     }
+    cfg.ratio * ce / term.max(EPS)
 }
 
 #[cfg(test)]
@@ -134,7 +134,7 @@ mod tests {
         let st = TeacherConfig {
             lambda_mode: LambdaMode::Static,
             static_lambda: 2.5,
-            ..cfg
+            ..cfg.clone()
         };
         assert_eq!(lambda_value(&st, 4.6, 23.0), 2.5);
         assert!((scalar(lambda(&st, &ce, &term)) - 2.5).abs() < 1e-6);

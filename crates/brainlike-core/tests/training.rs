@@ -1,0 +1,367 @@
+//! End-to-end training on a small slice of the real CIFAR-100 and the real V1 teacher:
+//! both loss terms fall, gradients of the teacher term reach exactly the layers up to the
+//! tap, and a resumed run ends bit-equal to an uninterrupted one.
+//!
+//! The data is read from `$BRAINLIKE_TEST_DATA`, else `../shared/data` next to the checkout
+//! (the official binary archive; no network).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use brainlike_core::TrainConfig;
+use brainlike_core::config::{Head, Tap};
+use brainlike_core::data::Cifar100;
+use brainlike_core::train::metrics::read_csv;
+use brainlike_core::train::{TrainOptions, load_resources_with, train};
+
+fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BRAINLIKE_TEST_DATA") {
+        return PathBuf::from(d);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    assert!(
+        root.join("cifar-100-binary.tar.gz").is_file() || root.join("cifar-100-binary").is_dir(),
+        "CIFAR-100 test data not found at {} (set BRAINLIKE_TEST_DATA to a folder holding cifar-100-binary.tar.gz)",
+        root.display()
+    );
+    root
+}
+
+/// The backend's random generator (dropout) is process-wide: tests that train take turns.
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The tensors of a safetensors file by name (the header's key order is not canonical).
+fn tensors(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let b = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&b[8..8 + n]).unwrap();
+    let data = &b[8 + n..];
+    header
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k != "__metadata__")
+        .map(|(k, v)| {
+            let o = &v["data_offsets"];
+            let (s, e) = (
+                o[0].as_u64().unwrap() as usize,
+                o[1].as_u64().unwrap() as usize,
+            );
+            (k.clone(), data[s..e].to_vec())
+        })
+        .collect()
+}
+
+fn cifar() -> Arc<Cifar100> {
+    static CACHE: std::sync::OnceLock<Arc<Cifar100>> = std::sync::OnceLock::new();
+    CACHE
+        .get_or_init(|| Arc::new(Cifar100::load(&data_dir()).expect("CIFAR-100 reads")))
+        .clone()
+}
+
+fn small_config(out: PathBuf) -> TrainConfig {
+    TrainConfig::load(
+        None,
+        &[
+            "device=\"flex\"".into(),
+            "data.train_limit=256".into(),
+            "data.test_limit=200".into(),
+            "optim.batch_size=64".into(),
+            "optim.epochs=3".into(),
+            "teacher.ratio=0.1".into(),
+            "teacher.epochs=\"all\"".into(),
+            format!("out_dir={}", toml::Value::String(out.display().to_string())),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn real_cifar_reads_with_expected_structure() {
+    let _guard = lock();
+    let c = cifar();
+    assert_eq!(c.train.len(), 50_000);
+    assert_eq!(c.test.len(), 10_000);
+    assert_eq!(c.fine_names.len(), 100);
+    assert_eq!(c.fine_names[0], "apple");
+    assert_eq!(c.coarse_names.len(), 20);
+    // 500 training images per fine class.
+    let mut counts = [0usize; 100];
+    for &f in &c.train.fine {
+        counts[f as usize] += 1;
+    }
+    assert!(counts.iter().all(|&n| n == 500));
+    let m = c.train.global_mean();
+    assert!(m > 0.4 && m < 0.55, "{m}");
+}
+
+#[test]
+fn both_loss_terms_fall_on_real_data() {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = small_config(dir.path().join("run"));
+    // The paper's lr; r = 1 so that the teacher's pull is visible within a few epochs.
+    cfg.optim.epochs = 4;
+    cfg.optim.batch_size = 32;
+    cfg.data.train_limit = 512;
+    cfg.teacher.ratio = 1.0;
+    cfg.model.head = Head::Decoder;
+    let res = load_resources_with(&cfg, cifar()).unwrap();
+    let s = train(&cfg, &res, &TrainOptions::default()).unwrap();
+    assert_eq!(s.epochs, 4);
+    let rows = read_csv(&dir.path().join("run/metrics.csv")).unwrap();
+    assert_eq!(rows.len(), 4);
+    let (first, last) = (&rows[0], &rows[3]);
+    assert!(
+        last.train_loss < first.train_loss - 0.02,
+        "CE {} -> {}",
+        first.train_loss,
+        last.train_loss
+    );
+    assert!(
+        last.teacher_loss < first.teacher_loss,
+        "teacher {} -> {}",
+        first.teacher_loss,
+        last.teacher_loss
+    );
+    assert!(rows.iter().all(|r| r.lambda > 0.0 && r.lambda.is_finite()));
+    // The λ controller keeps λ·T ≈ r·CE on average (ratio of means, so loosely).
+    let ratio = first.lambda * first.teacher_loss / first.train_loss;
+    assert!(ratio > 0.5 && ratio < 2.0, "{ratio}");
+    for f in [
+        "config.toml",
+        "metrics.csv",
+        "summary.json",
+        "weights.safetensors",
+        "analysis/activation_variance.json",
+    ] {
+        assert!(dir.path().join("run").join(f).is_file(), "{f}");
+    }
+    // Re-reading the written configuration gives the same configuration.
+    let text = std::fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
+    let back: TrainConfig = toml::from_str(&text).unwrap();
+    assert_eq!(back.teacher, cfg.teacher);
+}
+
+#[test]
+fn no_teacher_means_no_teacher_figures() {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = small_config(dir.path().join("run"));
+    cfg.teacher.ratio = 0.0;
+    cfg.optim.epochs = 1;
+    let res = load_resources_with(&cfg, cifar()).unwrap();
+    assert!(res.stimuli.is_none());
+    train(&cfg, &res, &TrainOptions::default()).unwrap();
+    let rows = read_csv(&dir.path().join("run/metrics.csv")).unwrap();
+    assert_eq!(rows[0].teacher_loss, 0.0);
+    assert_eq!(rows[0].lambda, 0.0);
+}
+
+#[test]
+fn existing_run_is_not_overwritten() {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = small_config(dir.path().join("run"));
+    cfg.optim.epochs = 1;
+    cfg.data.train_limit = 64;
+    let res = load_resources_with(&cfg, cifar()).unwrap();
+    train(&cfg, &res, &TrainOptions::default()).unwrap();
+    let before = std::fs::read(dir.path().join("run/weights.safetensors")).unwrap();
+    let err = train(&cfg, &res, &TrainOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--resume"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.path().join("run/weights.safetensors")).unwrap(),
+        before
+    );
+}
+
+fn resume_matches(extra: &[&str]) {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = small_config(dir.path().join("a"));
+    for set in extra {
+        let mut t = toml::Table::new();
+        brainlike_core::config::apply_set(&mut t, set).unwrap();
+        let merged = {
+            let mut base = toml::Value::try_from(&a).unwrap();
+            merge(&mut base, toml::Value::Table(t));
+            base
+        };
+        a = merged.try_into().unwrap();
+    }
+    let res = load_resources_with(&a, cifar()).unwrap();
+    train(&a, &res, &TrainOptions::default()).unwrap();
+
+    let mut b = a.clone();
+    b.out_dir = dir.path().join("b");
+    let stopped = train(
+        &b,
+        &res,
+        &TrainOptions {
+            stop_after: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(stopped.epochs, 1);
+    assert!(!b.out_dir.join("summary.json").exists());
+    train(
+        &b,
+        &res,
+        &TrainOptions {
+            resume: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+
+    let wa = tensors(&a.out_dir.join("weights.safetensors"));
+    let wb = tensors(&b.out_dir.join("weights.safetensors"));
+    assert_eq!(wa.len(), 14);
+    assert!(
+        wa == wb,
+        "resumed weights differ from the uninterrupted run's"
+    );
+    let ra = read_csv(&a.out_dir.join("metrics.csv")).unwrap();
+    let rb = read_csv(&b.out_dir.join("metrics.csv")).unwrap();
+    assert_eq!(ra.len(), rb.len());
+    for (x, y) in ra.iter().zip(&rb) {
+        assert_eq!(
+            (
+                x.train_loss,
+                x.test_loss,
+                x.test_acc,
+                x.teacher_loss,
+                x.lambda
+            ),
+            (
+                y.train_loss,
+                y.test_loss,
+                y.test_acc,
+                y.teacher_loss,
+                y.lambda
+            )
+        );
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+#[test]
+fn resume_is_bit_equal_plain_sgd_with_dropout_and_teacher() {
+    resume_matches(&[]);
+}
+
+#[test]
+fn resume_is_bit_equal_with_momentum_and_static_lambda() {
+    resume_matches(&[
+        "optim.momentum=0.9",
+        "teacher.lambda_mode=\"static\"",
+        "teacher.layer=\"v2\"",
+    ]);
+}
+
+#[test]
+fn teacher_gradient_reaches_exactly_the_layers_up_to_the_tap() {
+    let _guard = lock();
+    use brainlike_core::config::ModelConfig;
+    use brainlike_core::data::{PackSource, Stimuli};
+    use brainlike_core::models::{Features, Network};
+    use brainlike_core::train::loss::{pair_cosine_distances, teacher_term};
+    use burn::tensor::{Device, Int, Tensor, TensorData};
+
+    let device = Device::flex().autodiff();
+    let stim = Stimuli::load(&PackSource::Builtin, 32).unwrap();
+    let x = Tensor::<4>::from_data(
+        TensorData::new(stim.pixels[..6 * 3 * 32 * 32].to_vec(), [6, 3, 32, 32]),
+        &device,
+    );
+    let a = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1, 2], [3]), &device);
+    let b = Tensor::<1, Int>::from_data(TensorData::new(vec![3i64, 4, 5], [3]), &device);
+    let target = Tensor::<1>::from_data(TensorData::new(vec![0.9f32, 0.9, 0.9], [3]), &device);
+    let net = Network::new(&ModelConfig::default(), 32, 100, 4, &device);
+    for (tap, reached) in [
+        (Tap::V1, [true, false, false, false]),
+        (Tap::V4, [true, true, true, false]),
+    ] {
+        let acts = net.activations(x.clone(), tap).flatten::<2>(1, 3);
+        let term = teacher_term(
+            pair_cosine_distances(acts, a.clone(), b.clone()),
+            target.clone(),
+            brainlike_core::config::Penalty::Squared,
+        );
+        let grads = term.backward();
+        let Features::CornetZ(z) = &net.features else {
+            unreachable!()
+        };
+        for ((area, block), want) in z.blocks().iter().zip(reached) {
+            let g = block.conv.conv.weight.val().grad(&grads);
+            let norm = g.map(|g| g.abs().sum().into_scalar::<f64>()).unwrap_or(0.0);
+            assert_eq!(norm > 0.0, want, "tap {tap}: gradient at {area} = {norm}");
+        }
+    }
+}
+
+#[test]
+fn teacher_term_alone_is_minimised_through_the_shared_pass() {
+    use brainlike_core::config::{ModelConfig, Penalty};
+    use brainlike_core::data::teacher::load_pairs;
+    use brainlike_core::data::{PackSource, Stimuli};
+    use brainlike_core::models::Network;
+    use brainlike_core::train::loss::{pair_cosine_distances, teacher_term};
+    use brainlike_core::train::trainer::TeacherData;
+    use burn::optim::{GradientsParams, SgdConfig};
+    use burn::tensor::{Device, Tensor};
+    use rand::SeedableRng;
+
+    let _guard = lock();
+    let device = Device::flex().autodiff();
+    let stim = Stimuli::load(&PackSource::Builtin, 32).unwrap();
+    let pairs = Arc::new(load_pairs(&PackSource::Builtin, "v1", stim.count).unwrap());
+    let teacher = TeacherData::new(&stim, pairs, &device);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let fixed = teacher.sample(200, &mut rng, &device);
+    device.seed(3);
+    let mut model = Network::new(&ModelConfig::default(), 32, 100, 4, &device);
+    let mut optim = SgdConfig::new().init();
+    let x = Tensor::<4>::zeros([2, 3, 32, 32], &device);
+    let measure = |m: &Network| {
+        let out = m.forward_with_tap(x.clone(), Some(fixed.stimuli.clone()), Tap::V1);
+        let d = pair_cosine_distances(out.tap.unwrap(), fixed.a.clone(), fixed.b.clone());
+        teacher_term(d, fixed.distance.clone(), Penalty::Squared).into_scalar::<f64>()
+    };
+    let before = measure(&model);
+    for _ in 0..40 {
+        let tb = teacher.sample(50, &mut rng, &device);
+        let out = model.forward_with_tap(x.clone(), Some(tb.stimuli.clone()), Tap::V1);
+        let d = pair_cosine_distances(out.tap.unwrap(), tb.a.clone(), tb.b.clone());
+        let term = teacher_term(d, tb.distance.clone(), Penalty::Squared);
+        let grads = GradientsParams::from_grads(term.backward(), &model);
+        model = optim.step(0.005, model, grads);
+    }
+    let after = measure(&model);
+    assert!(
+        after < 0.85 * before,
+        "teacher term on 200 held pairs: {before} -> {after}"
+    );
+}
