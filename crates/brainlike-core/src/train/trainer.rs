@@ -489,11 +489,22 @@ fn finish(
             .expect("json")
             .as_bytes(),
     )?;
+    tsne_of_tap(
+        model,
+        &res.cifar.test,
+        n_test.min(TSNE_IMAGES),
+        eval_batcher,
+        tap_of(cfg),
+        device,
+        cfg.seed,
+        &out.join("analysis").join("tsne.csv"),
+    )?;
     let files = vec![
         "config.toml".into(),
         "metrics.csv".into(),
         "weights.safetensors".into(),
         "analysis/activation_variance.json".into(),
+        "analysis/tsne.csv".into(),
         "checkpoints/".into(),
         "summary.json".into(),
     ];
@@ -503,6 +514,59 @@ fn finish(
         serde_json::to_string_pretty(&s).expect("json").as_bytes(),
     )?;
     Ok(s)
+}
+
+/// Test images embedded by t-SNE (the paper's Fig. 3 uses 1,280).
+pub const TSNE_IMAGES: usize = 1280;
+
+/// t-SNE (brainlike-stats, exact, perplexity 30) of the tapped layer's activations for the
+/// first `n` test images, written as `x,y,label,coarse_label`.
+#[allow(clippy::too_many_arguments)]
+fn tsne_of_tap(
+    model: &Network,
+    split: &crate::data::Split,
+    n: usize,
+    batcher: &Batcher,
+    tap: Tap,
+    device: &Device,
+    seed: u64,
+    path: &Path,
+) -> Result<()> {
+    if n < 10 {
+        return Ok(());
+    }
+    let idx: Vec<usize> = (0..n).collect();
+    let mut rows: Vec<f64> = Vec::new();
+    let mut dim = 0;
+    for chunk in idx.chunks(super::eval::EVAL_BATCH) {
+        let (x, _) = batcher.batch(split, chunk, &split.fine, device);
+        let a = model.activations(x, tap).flatten::<2>(1, 3);
+        dim = a.dims()[1];
+        rows.extend(
+            a.into_data()
+                .convert::<f64>()
+                .try_into_vec::<f64>()
+                .map_err(|e| Error::Other(format!("{e:?}")))?,
+        );
+    }
+    let m = brainlike_stats::Matrix::new(n, dim, rows).map_err(|e| Error::Other(e.to_string()))?;
+    let opts = brainlike_stats::tsne::TsneOptions {
+        seed,
+        ..Default::default()
+    };
+    let r =
+        brainlike_stats::tsne::tsne(&m, &opts).map_err(|e| Error::Other(format!("t-SNE: {e}")))?;
+    let mut text = String::from("x,y,label,coarse_label\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            r.embedding.get(i, 0),
+            r.embedding.get(i, 1),
+            split.fine[i],
+            split.coarse[i]
+        ));
+    }
+    write_atomic(path, text.as_bytes())
 }
 
 fn tap_of(cfg: &TrainConfig) -> Tap {
