@@ -8,18 +8,21 @@ use crate::error::{Error, Result};
 /// The backends usable in this binary, fastest first: `tch-cuda` only where libtorch sees a
 /// CUDA device, then `tch`, then `flex` (each only when its feature is compiled in).
 pub fn compiled() -> Vec<&'static str> {
-    #[allow(unused_mut)]
-    let mut v = Vec::new();
-    #[cfg(feature = "tch")]
-    {
-        if cuda_available() {
-            v.push("tch-cuda");
-        }
-        v.push("tch");
-    }
-    #[cfg(feature = "flex")]
-    v.push("flex");
-    v
+    /// A backend name and whether this machine can run it.
+    type Candidate = (&'static str, fn() -> bool);
+    let candidates: &[Candidate] = &[
+        #[cfg(feature = "tch")]
+        ("tch-cuda", cuda_available),
+        #[cfg(feature = "tch")]
+        ("tch", || true),
+        #[cfg(feature = "flex")]
+        ("flex", || true),
+    ];
+    candidates
+        .iter()
+        .filter(|(_, usable)| usable())
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 /// Number of CUDA devices libtorch sees (0 on a CPU-only machine, with a CPU-only libtorch, or
