@@ -109,7 +109,7 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
         .clone()
         .slice([0..cfg.batch, 0..3, 0..32, 0..32])
         .to_device(&device);
-    let y = labels.clone().slice([0..cfg.batch]).to_device(&device);
+    let y = labels.clone().narrow(0, 0, cfg.batch).to_device(&device);
     let mut time_train = |with_teacher: bool, model: &mut Option<Network>| -> f64 {
         let mut fixed = None;
         let mut last = None;

@@ -377,7 +377,7 @@ impl TrainConfig {
         if self.optim.batch_size == 0 {
             return bad("optim.batch_size must be at least 1".into());
         }
-        if !(self.optim.lr > 0.0) {
+        if self.optim.lr.is_nan() || self.optim.lr <= 0.0 {
             return bad(format!("optim.lr must be positive, got {}", self.optim.lr));
         }
         if !(0.0..1.0).contains(&self.model.dropout) {

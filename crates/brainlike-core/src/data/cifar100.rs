@@ -253,7 +253,7 @@ impl Cifar100 {
 
 /// Parses one `.bin` file, validating size, count and label ranges.
 pub fn parse_split(path: &Path, bytes: &[u8], expected_count: usize) -> Result<Split> {
-    if bytes.len() % RECORD_BYTES != 0 {
+    if !bytes.len().is_multiple_of(RECORD_BYTES) {
         let whole = bytes.len() / RECORD_BYTES;
         return Err(Error::format(
             path,

@@ -42,6 +42,7 @@ pub struct Decoder {
 
 /// A classifier head.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum ClassifierHead {
     /// The paper's FC head.
     Fc(FcHead),

@@ -22,6 +22,7 @@ use crate::config::{Arch, Head, ModelConfig, Tap};
 
 /// A feature stack.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Features {
     /// CORnet-Z.
     CornetZ(CornetZ),

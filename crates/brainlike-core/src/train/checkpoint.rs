@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Bytes, Device};
 use burn_store::{BurnpackStore, ModuleSnapshot};

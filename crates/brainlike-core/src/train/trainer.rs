@@ -311,9 +311,8 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     let batch_size = cfg.optim.batch_size;
     let steps_per_epoch = n_train.div_ceil(batch_size);
     let run_start = Instant::now();
-    let mut epochs_this_call = 0;
     for epoch in start_epoch..=cfg.optim.epochs {
-        if opts.stop_after.is_some_and(|k| epochs_this_call >= k) {
+        if opts.stop_after.is_some_and(|k| epoch - start_epoch >= k) {
             break;
         }
         let t0 = Instant::now();
@@ -432,7 +431,6 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             },
             cfg.checkpoint.keep,
         )?;
-        epochs_this_call += 1;
     }
 
     if rows.len() < cfg.optim.epochs {
