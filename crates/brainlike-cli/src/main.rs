@@ -31,6 +31,11 @@ enum Command {
     Sweep(brainlike_sweep::SweepArgs),
     /// Figures and a Markdown report of a sweep, with statistics across seeds.
     Report(commands::report::ReportArgs),
+    /// Score a trained model's brain-likeness at every layer (RSA vs V1, PLS predictivity, i2n).
+    Score(Box<commands::score::ScoreArgs>),
+    /// Build teacher pair files (V1 and the paper's controls) from firing rates.
+    #[command(subcommand)]
+    Teacher(commands::teacher::TeacherCommand),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +47,8 @@ fn main() -> ExitCode {
         Command::Data(c) => commands::data::run(c),
         Command::Sweep(a) => commands::sweep::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Score(a) => commands::score::run(*a),
+        Command::Teacher(c) => commands::teacher::run(c),
     };
     match result {
         Ok(code) => code,

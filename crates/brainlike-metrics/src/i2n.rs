@@ -182,6 +182,10 @@ pub fn dprime_matrix(
         }
         let hit = 1.0 - response[[i, c]];
         let fa = fa_sum[t][c] / fa_cnt[t][c];
+        // A pair never offered in this half of the trials has no rate: no d′ (statrs panics on NaN).
+        if hit.is_nan() || fa.is_nan() {
+            return f64::NAN;
+        }
         let v = norm.inverse_cdf(hit) - norm.inverse_cdf(fa);
         if v.is_nan() { v } else { v.clamp(-cap, cap) }
     });

@@ -4,5 +4,7 @@ pub mod bench;
 pub mod data;
 pub mod evaluate;
 pub mod report;
+pub mod score;
 pub mod sweep;
+pub mod teacher;
 pub mod train;
