@@ -2,7 +2,7 @@
 """PyTorch peer of `brainlike bench`: the same CORnet-Z, step and data, timed the same way.
 
 Model: CORnet-Z (V1 7x7/2 64, V2 3x3 128, V4 3x3 256, IT 3x3 512; conv -> ReLU -> maxpool
-3x3/2 pad 1), FC 4096-4096-100 head with dropout 0.5, Glorot-uniform weights, zero biases.
+3x3/2 pad 1), FC 4096-4096-100 head with dropout 0.5 (or --head decoder: avg-pool + linear), Glorot-uniform weights, zero biases.
 Step: SGD lr 0.01, batch 128, cross-entropy; with the teacher, 50 V1 pairs per step: the
 unique stimuli of those pairs go through the V1 block (a second forward pass, as the paper
 describes), the cosine distances of the flattened V1 outputs are compared with the teacher's,
@@ -38,12 +38,14 @@ class Block(nn.Module):
 
 
 class CORnetZ(nn.Module):
-    def __init__(self, classes=100, side=1, dropout=0.5):
+    def __init__(self, classes=100, side=1, dropout=0.5, head="fc4096"):
         super().__init__()
+        self.head = head
         self.v1 = Block(3, 64, 7, 2)
         self.v2 = Block(64, 128, 3, 1)
         self.v4 = Block(128, 256, 3, 1)
         self.it = Block(256, 512, 3, 1)
+        self.decoder = nn.Linear(512, classes)
         self.fc1 = nn.Linear(512 * side * side, 4096)
         self.fc2 = nn.Linear(4096, 4096)
         self.fc3 = nn.Linear(4096, classes)
@@ -55,6 +57,8 @@ class CORnetZ(nn.Module):
 
     def forward(self, x):
         x = self.it(self.v4(self.v2(self.v1(x))))
+        if self.head == "decoder":
+            return self.decoder(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
         x = torch.flatten(x, 1)
         x = self.drop(F.relu(self.fc1(x)))
         x = self.drop(F.relu(self.fc2(x)))
@@ -101,6 +105,7 @@ def main():
     ap.add_argument("--ratio", type=float, default=0.1)
     ap.add_argument("--pairs", type=int, default=50)
     ap.add_argument("--infer-batch", type=int, default=512)
+    ap.add_argument("--head", default="fc4096", choices=["fc4096", "decoder"])
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -119,7 +124,11 @@ def main():
     stim, pairs = load_stimuli(args.pack_dir, 32)
     xs, ys, stim = xs.to(dev), ys.to(dev), stim.to(dev)
 
-    model = CORnetZ().to(dev)
+    model = CORnetZ(head=args.head).to(dev)
+    if args.head == "decoder":
+        del model.fc1, model.fc2, model.fc3
+    else:
+        del model.decoder
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
     def sync():
@@ -178,6 +187,7 @@ def main():
         "threads": torch.get_num_threads(),
         "data": data,
         "batch": args.batch,
+        "head": args.head,
         "steps": args.steps,
         "train": time_train(False),
         "train_teacher": time_train(True),

@@ -37,6 +37,8 @@ pub struct BenchConfig {
     pub data_dir: Option<PathBuf>,
     /// Inference batch.
     pub infer_batch: usize,
+    /// Classifier head.
+    pub head: crate::config::Head,
 }
 
 /// Images per second on one backend.
@@ -54,7 +56,7 @@ pub struct BenchResult {
     pub inference: f64,
 }
 
-/// Measures `device_name` (CORnet-Z, 32x32, the paper's FC head).
+/// Measures `device_name` (CORnet-Z, 32x32, the configured head).
 pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
     let (name, base) = crate::device::resolve(device_name)?;
     let device = base.clone().autodiff();

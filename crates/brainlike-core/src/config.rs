@@ -67,8 +67,12 @@ pub struct DataConfig {
     pub train_limit: usize,
     /// Use only the first N test images (0 = all 10,000).
     pub test_limit: usize,
-    /// Centre evaluation images by the training mean too. The paper (§2.4) centres only the
-    /// training images ("the held-out testing images were not preprocessed"): false by default.
+    /// Centre evaluation images by the training mean too (true by default). The paper (§2.4)
+    /// says "the held-out testing images were not preprocessed"; taken literally (false) the
+    /// test images are shifted by the mean (~0.48) against what the network was trained on,
+    /// and in our runs the test loss then diverges as training proceeds (5,000-image smoke
+    /// run: 4.60 → 5.51 in 8 epochs while the train loss fell), so the literal reading is
+    /// offered as an option, not the default.
     pub center_eval: bool,
     /// Fraction of training labels corrupted (class counts kept), §3.5; 0 = none.
     pub label_corruption: f64,
@@ -82,7 +86,7 @@ impl Default for DataConfig {
             input_size: 32,
             train_limit: 0,
             test_limit: 0,
-            center_eval: false,
+            center_eval: true,
             label_corruption: 0.0,
         }
     }

@@ -42,6 +42,9 @@ pub struct BenchArgs {
     /// The peer script.
     #[arg(long, default_value = "bench/cornet_z_peer.py")]
     pub peer_script: PathBuf,
+    /// Classifier head: fc4096 (the paper's) or decoder (CORnet's avg-pool + linear).
+    #[arg(long, default_value = "fc4096")]
+    pub head: String,
     /// Write the results as JSON here too.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -70,6 +73,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         ratio: args.ratio,
         data_dir: args.data_dir.clone(),
         infer_batch: 512,
+        head: match args.head.as_str() {
+            "fc4096" => brainlike_core::config::Head::Fc4096,
+            "decoder" => brainlike_core::config::Head::Decoder,
+            other => anyhow::bail!("--head must be fc4096 or decoder, got {other:?}"),
+        },
     };
     let mut ours: Vec<BenchResult> = Vec::new();
     for d in &devices {
@@ -124,7 +132,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         }
     }
     println!(
-        "CORnet-Z 32x32, FC head, SGD, batch {}, {} timed steps, {} threads, data: {}",
+        "CORnet-Z 32x32, {} head, SGD, batch {}, {} timed steps, {} threads, data: {}",
+        args.head,
         args.batch,
         args.steps,
         threads,
