@@ -263,23 +263,7 @@ pub fn load_image_folder(dir: &Path, size: usize) -> Result<(Vec<String>, Vec<f3
     let mut pixels = Vec::with_capacity(files.len() * 3 * plane);
     for p in &files {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        let img = image::load_from_memory(&bytes)
-            .map_err(|e| Error::format(p, "whole file", format!("a PNG or JPEG image ({e})")))?
-            .to_rgb8();
-        let img = if img.width() as usize != size || img.height() as usize != size {
-            image::imageops::resize(
-                &img,
-                size as u32,
-                size as u32,
-                image::imageops::FilterType::Triangle,
-            )
-        } else {
-            img
-        };
-        let raw = img.as_raw();
-        for c in 0..3 {
-            pixels.extend((0..plane).map(|i| raw[i * 3 + c] as f32 / 255.0));
-        }
+        pixels.extend(crate::data::image::decode_chw(p, &bytes, size)?);
         let stem = p
             .file_stem()
             .and_then(|s| s.to_str())

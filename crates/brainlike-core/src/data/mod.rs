@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod cifar100;
 pub mod fetch;
+pub mod image;
 pub mod teacher;
 
 pub use cifar100::{Cifar100, Split};

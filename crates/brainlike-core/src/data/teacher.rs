@@ -223,32 +223,14 @@ impl Stimuli {
                 "no stimuli/0000.png in the teacher pack {source:?}"
             )));
         }
-        let planes: Vec<Vec<f32>> = (0..count)
+        let images: Vec<Vec<f32>> = (0..count)
             .into_par_iter()
             .map(|i| {
                 let (path, bytes) = source.read(&stimulus_rel(i))?;
-                let img = image::load_from_memory(&bytes)
-                    .map_err(|e| Error::format(&path, "whole file", format!("a PNG image ({e})")))?
-                    .to_luma8();
-                let img = if img.width() as usize != size || img.height() as usize != size {
-                    image::imageops::resize(
-                        &img,
-                        size as u32,
-                        size as u32,
-                        image::imageops::FilterType::Triangle,
-                    )
-                } else {
-                    img
-                };
-                Ok(img.as_raw().iter().map(|&v| v as f32 / 255.0).collect())
+                super::image::decode_chw(&path, &bytes, size)
             })
             .collect::<Result<_>>()?;
-        let mut pixels = Vec::with_capacity(count * 3 * size * size);
-        for plane in &planes {
-            for _ in 0..3 {
-                pixels.extend_from_slice(plane);
-            }
-        }
+        let pixels = images.concat();
         Ok(Self {
             pixels,
             count,
