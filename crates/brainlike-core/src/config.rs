@@ -69,10 +69,9 @@ pub struct DataConfig {
     pub test_limit: usize,
     /// Centre evaluation images by the training mean too (true by default). The paper (§2.4)
     /// says "the held-out testing images were not preprocessed"; taken literally (false) the
-    /// test images are shifted by the mean (~0.48) against what the network was trained on,
-    /// and in our runs the test loss then diverges as training proceeds (5,000-image smoke
-    /// run: 4.60 → 5.51 in 8 epochs while the train loss fell), so the literal reading is
-    /// offered as an option, not the default.
+    /// test images are shifted by the mean (~0.48) against what the network was trained on.
+    /// Measured once (smoke settings, seed 0, r = 0, 8 epochs): centred test loss 4.46 and
+    /// accuracy 2.9%, uncentred 5.51 and 1.1%. The literal reading stays available.
     pub center_eval: bool,
     /// Fraction of training labels corrupted (class counts kept), §3.5; 0 = none.
     pub label_corruption: f64,
