@@ -151,9 +151,11 @@ fn killed_sweep_resumes_without_rerunning_or_double_counting() {
         // The killed sweep's lock is stale: the run reads as interrupted, not running, once
         // the kernel has finished delivering SIGKILL to every process of the group (which
         // takes a moment on a loaded machine).
-        wait_until("killed trainers to be gone", Duration::from_secs(20), || {
-            !matches!(state::run_status(d), RunStatus::Running { .. })
-        });
+        wait_until(
+            "killed trainers to be gone",
+            Duration::from_secs(20),
+            || !matches!(state::run_status(d), RunStatus::Running { .. }),
+        );
         assert_eq!(
             state::run_status(d),
             RunStatus::Interrupted,
