@@ -35,11 +35,7 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
         args.data_dir.as_deref().unwrap_or(&cfg.data.dir),
     );
     let cifar = brainlike_core::data::fetch::load_or_fetch(&dir, cfg.data.offline)?;
-    let mean = cifar
-        .train
-        .clone()
-        .truncated(cfg.data.train_limit)
-        .global_mean() as f32;
+    let mean = cifar.train.global_mean_first(cfg.data.train_limit) as f32;
     let batcher = Batcher {
         center: if cfg.data.center_eval { mean } else { 0.0 },
         input_size: cfg.data.input_size,

@@ -69,8 +69,19 @@ impl Split {
 
     /// Mean pixel value over all images and channels, in [0, 1] (the paper's global centring).
     pub fn global_mean(&self) -> f64 {
-        let sum: u64 = self.images.iter().map(|&b| b as u64).sum();
-        sum as f64 / (self.images.len().max(1) as f64 * 255.0)
+        self.global_mean_first(0)
+    }
+
+    /// [`Split::global_mean`] of the first `n` images (all if `n == 0` or `n >= len`).
+    pub fn global_mean_first(&self, n: usize) -> f64 {
+        let n = if n == 0 {
+            self.len()
+        } else {
+            n.min(self.len())
+        };
+        let bytes = &self.images[..n * IMAGE_BYTES];
+        let sum: u64 = bytes.iter().map(|&b| b as u64).sum();
+        sum as f64 / (bytes.len().max(1) as f64 * 255.0)
     }
 }
 

@@ -253,10 +253,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     } else {
         cifar.test.len()
     };
-    let mean = {
-        let sub = train_split.clone().truncated(n_train);
-        sub.global_mean() as f32
-    };
+    let mean = train_split.global_mean_first(n_train) as f32;
     let batcher = Batcher {
         center: mean,
         input_size: cfg.data.input_size,
