@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use brainlike_core::TrainConfig;
 use brainlike_core::data::cifar100::{Cifar100, resolve_data_dir};
 use brainlike_core::data::{PackSource, Stimuli};
-use brainlike_core::train::{Resources, TrainOptions, load_resources_with, train};
+use brainlike_core::train::{Resources, TrainOptions, load_resources_shared, train};
 use brainlike_sweep::{PlannedRun, Runner, SweepArgs, run_sweep};
 
 /// Trains runs in this process, sharing decoded data between them.
@@ -44,39 +44,22 @@ impl InProcessRunner {
                 }
             }
         };
-        let mut res = if cfg.teacher.enabled() {
-            // Decode the stimuli once per (pack, size); the pairs are small.
+        // Decode the teacher stimuli once per (pack, input size); the pairs are small.
+        let stimuli = if cfg.teacher.enabled() {
             let key = (cfg.teacher.pack_dir.clone(), cfg.data.input_size);
-            let stim = {
-                let mut cache = self.stimuli.lock().expect("cache lock");
-                match cache.get(&key) {
-                    Some(s) => s.clone(),
-                    None => {
-                        let s = Arc::new(Stimuli::load(&PackSource::from_dir(&key.0), key.1)?);
-                        cache.insert(key, s.clone());
-                        s
-                    }
+            let mut cache = self.stimuli.lock().expect("cache lock");
+            Some(match cache.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = Arc::new(Stimuli::load(&PackSource::from_dir(&key.0), key.1)?);
+                    cache.insert(key, s.clone());
+                    s
                 }
-            };
-            let mut no_teacher = cfg.clone();
-            no_teacher.teacher.ratio = 0.0;
-            no_teacher.teacher.static_lambda = 0.0;
-            let mut r = load_resources_with(&no_teacher, cifar)?;
-            let pairs = brainlike_core::data::teacher::load_pairs(
-                &PackSource::from_dir(&cfg.teacher.pack_dir),
-                &cfg.teacher.pairs,
-                stim.count,
-            )?;
-            r.stimuli = Some(stim);
-            r.pairs = Some(Arc::new(pairs));
-            r
+            })
         } else {
-            load_resources_with(cfg, cifar)?
+            None
         };
-        if cfg.data.label_corruption > 0.0 && res.train_labels.is_none() {
-            res = load_resources_with(cfg, res.cifar.clone())?;
-        }
-        Ok(res)
+        Ok(load_resources_shared(cfg, cifar, stimuli)?)
     }
 }
 

@@ -8,4 +8,6 @@ pub mod metrics;
 pub mod trainer;
 
 pub use metrics::{EpochMetrics, Summary};
-pub use trainer::{Resources, TrainOptions, load_resources, load_resources_with, train};
+pub use trainer::{
+    Resources, TrainOptions, load_resources, load_resources_shared, load_resources_with, train,
+};

@@ -661,11 +661,24 @@ pub fn load_resources(cfg: &TrainConfig) -> Result<Resources> {
 
 /// Loads the teacher data for `cfg`, reusing an already decoded CIFAR-100.
 pub fn load_resources_with(cfg: &TrainConfig, cifar: Arc<Cifar100>) -> Result<Resources> {
+    load_resources_shared(cfg, cifar, None)
+}
+
+/// Like [`load_resources_with`], reusing teacher stimuli already decoded for this pack and
+/// input size (sweeps decode them once per process).
+pub fn load_resources_shared(
+    cfg: &TrainConfig,
+    cifar: Arc<Cifar100>,
+    stimuli: Option<Arc<Stimuli>>,
+) -> Result<Resources> {
     let (stimuli, pairs) = if cfg.teacher.enabled() {
         let src = crate::data::PackSource::from_dir(&cfg.teacher.pack_dir);
-        let stimuli = Stimuli::load(&src, cfg.data.input_size)?;
+        let stimuli = match stimuli {
+            Some(s) => s,
+            None => Arc::new(Stimuli::load(&src, cfg.data.input_size)?),
+        };
         let pairs = crate::data::teacher::load_pairs(&src, &cfg.teacher.pairs, stimuli.count)?;
-        (Some(Arc::new(stimuli)), Some(Arc::new(pairs)))
+        (Some(stimuli), Some(Arc::new(pairs)))
     } else {
         (None, None)
     };
