@@ -93,6 +93,19 @@ def load_stimuli(pack_dir, size):
     return torch.from_numpy(np.stack(arr)), pairs
 
 
+def teacher_term(model, stim, pairs, rng, n_pairs, dev):
+    """Sum over `n_pairs` sampled V1 pairs of (d_model - d_V1)^2, d = 1 - cos of the flattened
+    V1-block outputs; the unique stimuli of the pairs go through V1 in one pass."""
+    chosen = pairs[rng.choice(len(pairs), n_pairs, replace=False)]
+    uniq, inv = np.unique(chosen[:, :2].astype(np.int64), return_inverse=True)
+    inv = torch.from_numpy(inv.reshape(-1, 2)).to(dev)
+    acts = model.v1(stim[torch.from_numpy(uniq).to(dev)]).flatten(1)
+    unit = acts / acts.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    d = 1 - (unit[inv[:, 0]] * unit[inv[:, 1]]).sum(1)
+    target = torch.from_numpy(chosen[:, 2].astype(np.float32)).to(dev)
+    return ((d - target) ** 2).sum()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default="")
@@ -143,14 +156,7 @@ def main():
         ce = F.cross_entropy(logits, y)
         loss = ce
         if teacher:
-            chosen = pairs[rng.choice(len(pairs), args.pairs, replace=False)]
-            uniq, inv = np.unique(chosen[:, :2].astype(np.int64), return_inverse=True)
-            inv = torch.from_numpy(inv.reshape(-1, 2)).to(dev)
-            acts = model.v1(stim[torch.from_numpy(uniq).to(dev)]).flatten(1)
-            unit = acts / acts.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            d = 1 - (unit[inv[:, 0]] * unit[inv[:, 1]]).sum(1)
-            target = torch.from_numpy(chosen[:, 2].astype(np.float32)).to(dev)
-            term = ((d - target) ** 2).sum()
+            term = teacher_term(model, stim, pairs, rng, args.pairs, dev)
             lam = args.ratio * ce.detach() / term.detach().clamp_min(1e-12)
             loss = ce + lam * term
         loss.backward()

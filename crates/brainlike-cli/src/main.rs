@@ -31,11 +31,19 @@ enum Command {
     Sweep(brainlike_sweep::SweepArgs),
     /// Figures and a Markdown report of a sweep, with statistics across seeds.
     Report(commands::report::ReportArgs),
+    /// The registered models: parameters, taps, input size, normalisation.
+    Models(commands::models::ModelsArgs),
     /// Score a trained model's brain-likeness at every layer (RSA vs V1, PLS predictivity, i2n).
     Score(Box<commands::score::ScoreArgs>),
     /// Build teacher pair files (V1 and the paper's controls) from firing rates.
     #[command(subcommand)]
     Teacher(commands::teacher::TeacherCommand),
+    /// RDM of your own features (.npy stimuli x units) written as a square .npy.
+    Rdm(commands::rdm::RdmArgs),
+    /// Compare two RDMs (.npy) with an rsatoolbox method, optionally with a stimulus bootstrap.
+    Compare(commands::compare::CompareArgs),
+    /// Cross-validated PLS predictivity of neural responses (.npy) from features (.npy).
+    Predict(commands::predict::PredictArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,13 +56,34 @@ fn main() -> ExitCode {
         Command::Sweep(a) => commands::sweep::run(a),
         Command::Report(a) => commands::report::run(a),
         Command::Score(a) => commands::score::run(*a),
+        Command::Models(a) => commands::models::run(a),
         Command::Teacher(c) => commands::teacher::run(c),
+        Command::Rdm(a) => commands::rdm::run(a),
+        Command::Compare(a) => commands::compare::run(a),
+        Command::Predict(a) => commands::predict::run(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, `a: b: c`, leaving out a cause whose text the line
+/// already holds (an I/O error wrapped with its path would otherwise print twice).
+fn chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

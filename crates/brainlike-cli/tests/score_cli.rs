@@ -34,7 +34,7 @@ fn make_run(dir: &Path, seed: u64) {
         0,
         &device,
     );
-    save_safetensors(&net, &dir.join("weights.safetensors")).unwrap();
+    save_safetensors(&net, &dir.join("weights.safetensors"), &[]).unwrap();
     std::fs::write(dir.join("config.toml"), cfg.to_toml()).unwrap();
 }
 
@@ -113,6 +113,61 @@ fn score_v1_rsa_every_layer() {
         stdout.contains("most V1-like layer of untrained"),
         "{stdout}"
     );
+    // The main figure is on held-out pairs; the in-sample pairs and the untrained floor are
+    // beside it, and the split is recorded.
+    let split = &json["results"][0]["split"];
+    assert_eq!(split["holdout_fraction"], 0.2);
+    assert_eq!(split["heldout_stimuli"], 191);
+    assert_eq!(split["heldout_ids"].as_array().unwrap().len(), 191);
+    assert_eq!(split["heldout_overlaps_training"], false);
+    let d = &s["details"];
+    assert_eq!(d["spearman"].as_f64().unwrap(), s["raw"].as_f64().unwrap());
+    let (held, inside) = (
+        d["n_pairs"].as_u64().unwrap(),
+        d["in_sample"]["n_pairs"].as_u64().unwrap(),
+    );
+    assert!(
+        held > 400 && held < inside && inside < 20_000,
+        "{held} {inside}"
+    );
+    // (This run's weights are not the trainer's seeded initialisation, so its floor differs.)
+    assert!(d["floor"]["spearman"].as_f64().unwrap().is_finite());
+    assert!(d["floor_in_sample"]["bootstrap"]["ci_low"].is_number());
+
+    // A run from before the split (no holdout keys, teacher on) trained on every pair: scored
+    // on the default split, flagged and warned about.
+    let old = tmp.path().join("old");
+    make_run(&old, 0);
+    let text = std::fs::read_to_string(old.join("config.toml")).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("holdout_fraction") && !l.starts_with("split_seed"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(old.join("config.toml"), text).unwrap();
+    let out_old = tmp.path().join("scores_old");
+    let (ok, stdout, stderr) = run(&[
+        "score",
+        "--model",
+        old.to_str().unwrap(),
+        "--layers",
+        "v1",
+        "--bootstrap",
+        "0",
+        "--out",
+        out_old.to_str().unwrap(),
+    ]);
+    assert!(ok, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("in-sample"),
+        "{stderr}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_old.join("scores.json")).unwrap()).unwrap();
+    let split = &json["results"][0]["split"];
+    assert_eq!(split["run_holdout_fraction"], 0.0);
+    assert_eq!(split["heldout_overlaps_training"], true);
+    assert_eq!(json["models"][0]["teacher"]["holdout_fraction"], 0.0);
 
     // A control pair set and a layer subset; two models.
     let run2 = tmp.path().join("other");

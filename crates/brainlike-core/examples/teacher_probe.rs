@@ -1,10 +1,11 @@
 //! Prints the model's cosine distances on the V1 teacher pairs against the teacher's, for a
 //! run directory (or an untrained model): mean, SD, correlation, and the teacher term per 50
 //! pairs. `cargo run --release -p brainlike-core --example teacher_probe -- [RUN_DIR]`
-use brainlike_core::config::{ModelConfig, Penalty, Tap};
+use brainlike_core::config::{ModelConfig, Penalty};
 use brainlike_core::data::teacher::load_pairs;
 use brainlike_core::data::{PackSource, Stimuli};
 use brainlike_core::models::Network;
+use brainlike_core::models::cornet_z;
 use brainlike_core::train::loss::{pair_cosine_distances, teacher_term};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -17,7 +18,7 @@ fn main() {
         }
         None => (
             Network::new(&ModelConfig::default(), 32, 100, 0, &device),
-            Tap::V1,
+            cornet_z::V1,
         ),
     };
     let stim = Stimuli::load(&PackSource::Builtin, 32).unwrap();

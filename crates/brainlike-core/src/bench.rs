@@ -1,5 +1,6 @@
 //! Throughput of the training step (without and with the teacher) and of inference, measured
-//! with the same step the trainer runs ([`crate::train::trainer::train_step`]). Timing is
+//! with the same step the trainer runs ([`crate::train::Step`], built by
+//! [`crate::train::build_step`]). Timing is
 //! wall-clock over `steps` steps after `warmup` steps, ending with a host read so that
 //! asynchronous backends (CUDA) have finished.
 
@@ -8,19 +9,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::SgdConfig;
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::config::{ModelConfig, TeacherConfig};
-use crate::data::batch::Batcher;
+use crate::config::TrainConfig;
+use crate::data::batch::{Batcher, Preprocess};
 use crate::data::cifar100::{Cifar100, NUM_FINE, resolve_data_dir};
+use crate::data::dataset::{Cifar100Split, Part};
 use crate::data::{PackSource, Stimuli};
 use crate::error::Result;
 use crate::models::Network;
-use crate::train::trainer::{TeacherData, im2col_threshold, train_step};
+use crate::train::optim::build_optimizer;
+use crate::train::trainer::im2col_threshold;
+use crate::train::{Batch, build_step};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -56,7 +57,8 @@ pub struct BenchResult {
     pub inference: f64,
 }
 
-/// Measures `device_name` (CORnet-Z, 32x32, the configured head).
+/// Measures `device_name` (CORnet-Z, 32x32, the configured head: `BenchConfig::head` was
+/// ignored before, so earlier "decoder" rows measured the FC head).
 pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
     let (name, base) = crate::device::resolve(device_name)?;
     let device = base.clone().autodiff();
@@ -69,11 +71,10 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
     {
         Some(Ok(c)) => {
             let idx: Vec<usize> = (0..n).collect();
-            let b = Batcher {
-                center: c.train.global_mean() as f32,
-                input_size: 32,
-            };
-            let (x, y) = b.batch(&c.train, &idx, &c.train.fine, &base);
+            let train = Cifar100Split::new(Arc::new(c), Part::Train);
+            let pre =
+                Preprocess::resolve(crate::models::Normalization::TrainingMean, &train, 0, 32);
+            let (x, y) = Batcher::new(pre).batch(&train, &idx, &base);
             (x, y, "cifar100")
         }
         _ => (
@@ -91,29 +92,27 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
         ),
     };
     let stimuli = Stimuli::load(&PackSource::Builtin, 32)?;
-    let pairs = crate::data::teacher::load_pairs(&PackSource::Builtin, "v1", stimuli.count)?;
-    let teacher = TeacherData::new(&stimuli, Arc::new(pairs), &device);
-    let tcfg = TeacherConfig {
-        ratio: cfg.ratio,
-        ..TeacherConfig::default()
-    };
-
-    let mut model = Network::new(
-        &ModelConfig::default(),
-        32,
-        NUM_FINE,
-        im2col_threshold(&name),
-        &device,
-    );
-    let mut optim = SgdConfig::new().init();
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let pairs = Arc::new(pairs_of(&stimuli)?);
+    let mut tcfg = TrainConfig::default();
+    tcfg.model.head = cfg.head;
+    tcfg.teacher.ratio = cfg.ratio;
+    tcfg.teacher.epochs = crate::config::TeacherEpochs::All;
+    let mut model = Network::new(&tcfg.model, 32, NUM_FINE, im2col_threshold(&name), &device);
+    let mut optim = build_optimizer(&tcfg.optim);
+    let pre = Preprocess::identity(32);
+    let mut with_teacher_step =
+        build_step(&tcfg, Some(&stimuli), Some(&pairs), &model, &pre, &device)?;
+    let mut ce_only = build_step(&tcfg, Some(&stimuli), Some(&pairs), &model, &pre, &device)?;
+    ce_only.objectives.truncate(1);
+    for o in &mut with_teacher_step.objectives {
+        o.start_epoch(1);
+    }
     let x = images
         .clone()
         .slice([0..cfg.batch, 0..3, 0..32, 0..32])
         .to_device(&device);
     let y = labels.clone().narrow(0, 0, cfg.batch).to_device(&device);
-    let mut time_train = |with_teacher: bool, model: &mut Option<Network>| -> f64 {
-        let mut fixed = None;
+    let mut time_train = |step: &mut crate::train::Step, model: &mut Option<Network>| -> f64 {
         let mut last = None;
         let mut t0 = Instant::now();
         for i in 0..cfg.warmup + cfg.steps {
@@ -123,16 +122,13 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
                 }
                 t0 = Instant::now();
             }
-            let tb = with_teacher.then(|| teacher.sample(tcfg.pairs_per_step, &mut rng, &device));
-            let (m, stats) = train_step(
+            let (m, stats) = step.run(
                 model.take().expect("model"),
                 &mut optim,
-                x.clone(),
-                y.clone(),
-                tb.as_ref(),
-                &tcfg,
-                &mut fixed,
+                Batch::hard(x.clone(), y.clone()),
                 0.01,
+                1,
+                i as u64,
             );
             *model = Some(m);
             last = Some(stats.ce);
@@ -143,8 +139,8 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
         (cfg.steps * cfg.batch) as f64 / t0.elapsed().as_secs_f64()
     };
     let mut slot = Some(model);
-    let train = time_train(false, &mut slot);
-    let train_teacher = time_train(true, &mut slot);
+    let train = time_train(&mut ce_only, &mut slot);
+    let train_teacher = time_train(&mut with_teacher_step, &mut slot);
     model = slot.expect("model");
 
     let valid = model.valid();
@@ -167,4 +163,8 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
         train_teacher,
         inference,
     })
+}
+
+fn pairs_of(stimuli: &Stimuli) -> Result<crate::data::PairSet> {
+    crate::data::teacher::load_pairs(&PackSource::Builtin, "v1", stimuli.count)
 }

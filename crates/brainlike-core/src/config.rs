@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::models::{Arch, Tap};
+use crate::train::optim::{OptimizerKind, ScheduleKind};
 
 /// Everything that defines one training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +32,8 @@ pub struct TrainConfig {
     pub model: ModelConfig,
     /// Optimiser and schedule.
     pub optim: OptimConfig,
+    /// The classification loss.
+    pub loss: LossConfig,
     /// The neural teacher (representational-similarity term).
     pub teacher: TeacherConfig,
     /// Checkpointing.
@@ -46,6 +50,7 @@ impl Default for TrainConfig {
             data: DataConfig::default(),
             model: ModelConfig::default(),
             optim: OptimConfig::default(),
+            loss: LossConfig::default(),
             teacher: TeacherConfig::default(),
             checkpoint: CheckpointConfig::default(),
         }
@@ -95,7 +100,7 @@ impl Default for DataConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
-    /// `cornet_z` or `vgg16`.
+    /// A registered model (`brainlike models` lists them): `cornet_z`, `vgg16`, ...
     pub arch: Arch,
     /// Classifier head: `fc4096` (the paper's FC 4096-4096-classes with dropout) or `decoder`
     /// (CORnet's average-pool + linear).
@@ -109,22 +114,12 @@ pub struct ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
-            arch: Arch::CornetZ,
+            arch: Arch::parse("cornet_z").expect("cornet_z is registered"),
             head: Head::Fc4096,
             lrn: false,
             dropout: 0.5,
         }
     }
-}
-
-/// Registered architectures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arch {
-    /// CORnet-Z (Kubilius et al. 2018): V1, V2, V4, IT blocks.
-    CornetZ,
-    /// VGG-16 (Simonyan & Zisserman 2015), configuration D.
-    Vgg16,
 }
 
 /// Classifier heads.
@@ -137,30 +132,96 @@ pub enum Head {
     Decoder,
 }
 
-/// SGD and schedule.
+/// Optimiser, schedule and frozen parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OptimConfig {
-    /// Static learning rate.
+    /// `sgd` (the paper's), `adam` or `adamw`.
+    pub optimizer: OptimizerKind,
+    /// Peak learning rate (the schedule scales it).
     pub lr: f64,
     /// SGD momentum (0 = plain SGD, the paper's).
     pub momentum: f64,
-    /// L2 weight decay.
+    /// SGD momentum dampening (PyTorch's default 0).
+    pub dampening: f64,
+    /// Nesterov momentum (SGD).
+    pub nesterov: bool,
+    /// Weight decay: L2 added to the gradient (sgd, adam), decoupled (adamw).
     pub weight_decay: f64,
+    /// Adam/AdamW betas.
+    pub betas: [f64; 2],
+    /// Adam/AdamW epsilon.
+    pub eps: f64,
     /// Mini-batch size.
     pub batch_size: usize,
     /// Number of epochs.
     pub epochs: usize,
+    /// Learning-rate schedule.
+    pub schedule: ScheduleConfig,
+    /// Parameter path prefixes not to train (`features.CornetZ.v1`, `head`; as in the weights
+    /// file).
+    pub freeze: Vec<String>,
+}
+
+/// The learning-rate schedule (see `train::optim`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// `constant` (the paper's), `step` or `cosine`.
+    pub kind: ScheduleKind,
+    /// Epochs of linear warm-up from 0 (fractions allowed).
+    pub warmup_epochs: f64,
+    /// `step`: multiply by `gamma` every this many epochs.
+    pub step_epochs: usize,
+    /// `step`: the factor.
+    pub gamma: f64,
+    /// `cosine`: the final learning rate.
+    pub min_lr: f64,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self {
+            kind: ScheduleKind::Constant,
+            warmup_epochs: 0.0,
+            step_epochs: 30,
+            gamma: 0.1,
+            min_lr: 0.0,
+        }
+    }
+}
+
+/// The classification loss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LossConfig {
+    /// Label smoothing ε (PyTorch's definition); 0 = none (the paper's).
+    pub label_smoothing: f64,
+}
+
+impl Default for LossConfig {
+    fn default() -> Self {
+        Self {
+            label_smoothing: 0.0,
+        }
+    }
 }
 
 impl Default for OptimConfig {
     fn default() -> Self {
         Self {
+            optimizer: OptimizerKind::Sgd,
             lr: 0.01,
             momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
             weight_decay: 0.0,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
             batch_size: 128,
             epochs: 100,
+            schedule: ScheduleConfig::default(),
+            freeze: Vec::new(),
         }
     }
 }
@@ -186,41 +247,6 @@ pub enum Penalty {
     Absolute,
 }
 
-/// Model layer whose responses the teacher shapes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tap {
-    /// CORnet-Z V1 block.
-    V1,
-    /// CORnet-Z V2 block.
-    V2,
-    /// CORnet-Z V4 block.
-    V4,
-    /// CORnet-Z IT block.
-    It,
-    /// VGG-16's third convolutional layer (paper §3.7).
-    Conv3,
-}
-
-impl Tap {
-    /// The name used in configs and tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tap::V1 => "v1",
-            Tap::V2 => "v2",
-            Tap::V4 => "v4",
-            Tap::It => "it",
-            Tap::Conv3 => "conv3",
-        }
-    }
-}
-
-impl fmt::Display for Tap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// For how many epochs the teacher is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TeacherEpochs {
@@ -236,6 +262,16 @@ impl TeacherEpochs {
         match self {
             TeacherEpochs::First(n) => epoch <= n,
             TeacherEpochs::All => true,
+        }
+    }
+}
+
+impl fmt::Display for TeacherEpochs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TeacherEpochs::First(1) => f.write_str("on for the first epoch"),
+            TeacherEpochs::First(n) => write!(f, "on for the first {n} epochs"),
+            TeacherEpochs::All => f.write_str("on for every epoch"),
         }
     }
 }
@@ -286,7 +322,8 @@ pub struct TeacherConfig {
     pub pairs: String,
     /// Folder of a teacher pack (`stimuli/`, `pairs/`); empty = the pack built into the binary.
     pub pack_dir: PathBuf,
-    /// Tapped layer: `v1`, `v2`, `v4`, `it` (CORnet-Z) or `conv3` (VGG-16).
+    /// Tapped layer: one of the model's taps (`v1`, `v2`, `v4`, `it` for CORnet-Z; `conv1` ..
+    /// `conv13` for VGG-16, the paper's `conv3`).
     pub layer: Tap,
     /// Epochs with the teacher on: a number or `"all"`.
     pub epochs: TeacherEpochs,
@@ -296,6 +333,30 @@ pub struct TeacherConfig {
     pub penalty: Penalty,
     /// Alternate CE-only and composite steps, as the authors' code does.
     pub alternate_steps: bool,
+    /// Normalise the teacher's stimuli like the training images (false: they enter the network
+    /// as pixels in [0, 1], uncentred — the paper's literal reading, and the default). A
+    /// result-deciding choice: recorded in every run and score.
+    pub center_stimuli: bool,
+    /// Fraction of the pack's stimuli held out of the teacher, in [0, 1): the stimuli are
+    /// split (seeded by `split_seed`, see `data::teacher::StimulusSplit`) into a teacher set,
+    /// whose pairs alone train, and a held-out set, whose pairs score V1 similarity on
+    /// stimuli the network never saw through the teacher. 0 = train on every pair.
+    /// New configurations ([`TrainConfig::default`], [`TrainConfig::load`]) default to
+    /// [`DEFAULT_HOLDOUT_FRACTION`]; a `config.toml` without this key was written before the
+    /// split existed, by a run that trained on every pair, and reads as 0.
+    #[serde(default = "holdout_fraction_of_old_runs")]
+    pub holdout_fraction: f64,
+    /// Seed of the stimulus split (independent of `seed`, so runs of every seed share one
+    /// held-out set).
+    pub split_seed: u64,
+}
+
+/// `teacher.holdout_fraction` of a new configuration.
+pub const DEFAULT_HOLDOUT_FRACTION: f64 = 0.2;
+
+/// `teacher.holdout_fraction` of a `config.toml` written before the key existed.
+fn holdout_fraction_of_old_runs() -> f64 {
+    0.0
 }
 
 impl Default for TeacherConfig {
@@ -306,11 +367,14 @@ impl Default for TeacherConfig {
             static_lambda: 0.0,
             pairs: "v1".into(),
             pack_dir: PathBuf::new(),
-            layer: Tap::V1,
+            layer: crate::models::cornet_z::V1,
             epochs: TeacherEpochs::First(10),
             pairs_per_step: 50,
             penalty: Penalty::Squared,
             alternate_steps: false,
+            center_stimuli: false,
+            holdout_fraction: DEFAULT_HOLDOUT_FRACTION,
+            split_seed: 0,
         }
     }
 }
@@ -331,11 +395,20 @@ impl TeacherConfig {
 pub struct CheckpointConfig {
     /// Keep the newest K epoch checkpoints (0 = keep all).
     pub keep: usize,
+    /// Minimum minutes between checkpoints: 0 (the default) writes one after every epoch;
+    /// otherwise an epoch-end checkpoint is skipped until this many minutes have passed since
+    /// the last one (the final epoch's is always written). Checkpoints are taken at epoch ends
+    /// only: a resumed run repeats the interrupted epoch and stays bit-equal to an
+    /// uninterrupted one.
+    pub every_minutes: f64,
 }
 
 impl Default for CheckpointConfig {
     fn default() -> Self {
-        Self { keep: 2 }
+        Self {
+            keep: 2,
+            every_minutes: 0.0,
+        }
     }
 }
 
@@ -343,6 +416,17 @@ impl TrainConfig {
     /// Reads `file` (if any), applies `key=value` overrides (dotted keys, TOML values; a bare
     /// word is a string), and validates. Unknown keys are errors naming the key.
     pub fn load(file: Option<&Path>, sets: &[String]) -> Result<Self> {
+        Self::load_inner(file, sets, true)
+    }
+
+    /// Like [`TrainConfig::load`] for a run's own `config.toml` (resuming it): a key the file
+    /// lacks keeps the meaning it had when the run was written (`teacher.holdout_fraction`
+    /// reads as 0), as [`crate::train::export::load_run`] reads it.
+    pub fn load_run_config(file: &Path, sets: &[String]) -> Result<Self> {
+        Self::load_inner(Some(file), sets, false)
+    }
+
+    fn load_inner(file: Option<&Path>, sets: &[String], new_run: bool) -> Result<Self> {
         let mut table = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -353,6 +437,17 @@ impl TrainConfig {
             }
             None => toml::Table::new(),
         };
+        // A configuration loaded here is a new run's: a missing teacher.holdout_fraction takes
+        // the new default, not the old runs' 0 (see `TeacherConfig::holdout_fraction`).
+        if new_run
+            && let Some(t) = table
+                .entry("teacher")
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+        {
+            t.entry("holdout_fraction")
+                .or_insert(toml::Value::Float(DEFAULT_HOLDOUT_FRACTION));
+        }
         for set in sets {
             apply_set(&mut table, set)?;
         }
@@ -360,6 +455,10 @@ impl TrainConfig {
             Some(p) => p.display().to_string(),
             None => "built-in defaults".to_string(),
         };
+        check_number_types(&table).map_err(|msg| Error::Config {
+            origin: format!("{origin} with --set overrides"),
+            msg,
+        })?;
         let config: TrainConfig =
             TrainConfig::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config {
                 origin: format!("{origin} with --set overrides"),
@@ -380,8 +479,87 @@ impl TrainConfig {
         if self.optim.batch_size == 0 {
             return bad("optim.batch_size must be at least 1".into());
         }
-        if self.optim.lr.is_nan() || self.optim.lr <= 0.0 {
-            return bad(format!("optim.lr must be positive, got {}", self.optim.lr));
+        if !self.optim.lr.is_finite() || self.optim.lr <= 0.0 {
+            return bad(format!(
+                "optim.lr must be a finite number > 0, got {}",
+                self.optim.lr
+            ));
+        }
+        if self.optim.epochs == 0 {
+            return bad("optim.epochs must be at least 1 (0 would write untrained weights)".into());
+        }
+        if self.optim.epochs > MAX_EPOCHS {
+            return bad(format!(
+                "optim.epochs must be at most {MAX_EPOCHS}, got {}",
+                self.optim.epochs
+            ));
+        }
+        if self.data.input_size > MAX_INPUT_SIZE {
+            return bad(format!(
+                "data.input_size must be at most {MAX_INPUT_SIZE} (the paper uses 227), got {}: \
+                 one {0}×{0} image alone is {1} in float32, a batch of {2} about {3} of \
+                 activations",
+                self.data.input_size,
+                human_bytes(3 * self.data.input_size.saturating_pow(2) as u128 * 4),
+                self.optim.batch_size,
+                human_bytes(self.batch_memory_estimate()),
+            ));
+        }
+        if self.batch_memory_estimate() > MAX_BATCH_BYTES {
+            return bad(format!(
+                "optim.batch_size = {} at data.input_size = {} needs about {} of activations \
+                 per step (limit {}); use a smaller batch",
+                self.optim.batch_size,
+                self.data.input_size,
+                human_bytes(self.batch_memory_estimate()),
+                human_bytes(MAX_BATCH_BYTES),
+            ));
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if self.threads > max_threads() {
+            return bad(format!(
+                "threads must be at most {} (4 × the {cores} cores here; 0 = all cores), got {}",
+                max_threads(),
+                self.threads
+            ));
+        }
+        for (key, v) in [
+            ("teacher.ratio", self.teacher.ratio),
+            ("teacher.static_lambda", self.teacher.static_lambda),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return bad(format!("{key} must be a finite number >= 0, got {v}"));
+            }
+        }
+        if self.teacher.pairs_per_step > MAX_PAIRS_PER_STEP {
+            return bad(format!(
+                "teacher.pairs_per_step must be at most {MAX_PAIRS_PER_STEP}, got {}",
+                self.teacher.pairs_per_step
+            ));
+        }
+        if let TeacherEpochs::First(n) = self.teacher.epochs
+            && n > MAX_EPOCHS
+        {
+            return bad(format!(
+                "teacher.epochs must be at most {MAX_EPOCHS} or \"all\", got {n}"
+            ));
+        }
+        if self.optim.schedule.step_epochs == 0 {
+            return bad("optim.schedule.step_epochs must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.optim.momentum)
+            || !(0.0..=1.0).contains(&self.optim.dampening)
+        {
+            return bad(format!(
+                "optim.momentum and optim.dampening must be in [0, 1], got {} and {}",
+                self.optim.momentum, self.optim.dampening
+            ));
+        }
+        if !self.checkpoint.every_minutes.is_finite() || self.checkpoint.every_minutes < 0.0 {
+            return bad(format!(
+                "checkpoint.every_minutes must be a finite number >= 0, got {}",
+                self.checkpoint.every_minutes
+            ));
         }
         if !(0.0..1.0).contains(&self.model.dropout) {
             return bad(format!(
@@ -401,30 +579,149 @@ impl TrainConfig {
                 self.data.input_size
             ));
         }
-        if self.teacher.ratio < 0.0 || self.teacher.static_lambda < 0.0 {
-            return bad("teacher.ratio and teacher.static_lambda must be >= 0".into());
-        }
         if self.teacher.enabled() && self.teacher.pairs_per_step == 0 {
             return bad("teacher.pairs_per_step must be at least 1".into());
         }
-        let tap_ok = match self.model.arch {
-            Arch::CornetZ => self.teacher.layer != Tap::Conv3,
-            Arch::Vgg16 => self.teacher.layer == Tap::Conv3,
-        };
-        if !tap_ok {
+        let h = self.teacher.holdout_fraction;
+        if !(0.0..1.0).contains(&h) {
             return bad(format!(
-                "teacher.layer = {:?} does not exist in model.arch = {:?} (cornet_z: v1, v2, v4, it; vgg16: conv3)",
-                self.teacher.layer.name(),
-                self.model.arch
+                "teacher.holdout_fraction must be in [0, 1) (0 = train on every pair), got {h}"
             ));
         }
+        let spec = self.model.arch.spec();
+        if spec.tap(self.teacher.layer.name()).is_none() {
+            return bad(format!(
+                "teacher.layer = {:?} does not exist in model.arch = {:?} (its layers: {})",
+                self.teacher.layer.name(),
+                spec.name,
+                spec.tap_names()
+            ));
+        }
+        if self.data.input_size < spec.min_input_size {
+            return bad(format!(
+                "data.input_size must be at least {} for {}, got {}",
+                spec.min_input_size, spec.name, self.data.input_size
+            ));
+        }
+        if !(0.0..1.0).contains(&self.loss.label_smoothing) {
+            return bad(format!(
+                "loss.label_smoothing must be in [0, 1), got {}",
+                self.loss.label_smoothing
+            ));
+        }
+        let o = &self.optim;
+        for (key, v) in [
+            ("optim.momentum", o.momentum),
+            ("optim.dampening", o.dampening),
+            ("optim.weight_decay", o.weight_decay),
+            ("optim.eps", o.eps),
+            ("optim.schedule.warmup_epochs", o.schedule.warmup_epochs),
+            ("optim.schedule.min_lr", o.schedule.min_lr),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return bad(format!("{key} must be a finite number >= 0, got {v}"));
+            }
+        }
+        if !(0.0..1.0).contains(&o.betas[0]) || !(0.0..1.0).contains(&o.betas[1]) {
+            return bad(format!("optim.betas must be in [0, 1), got {:?}", o.betas));
+        }
+        if !(o.schedule.gamma > 0.0 && o.schedule.gamma.is_finite()) {
+            return bad(format!(
+                "optim.schedule.gamma must be positive, got {}",
+                o.schedule.gamma
+            ));
+        }
+        if o.nesterov && (o.momentum == 0.0 || o.dampening != 0.0) {
+            return bad(
+                "optim.nesterov needs optim.momentum > 0 and optim.dampening = 0 (as PyTorch)"
+                    .into(),
+            );
+        }
         Ok(())
+    }
+
+    /// A rough upper estimate of one training step's activation memory (bytes): about 40
+    /// float32 values per input pixel per image (forward activations and their gradients).
+    pub fn batch_memory_estimate(&self) -> u128 {
+        let s = self.data.input_size as u128;
+        self.optim.batch_size as u128 * s * s * 40 * 4
     }
 
     /// The resolved configuration as TOML, every default spelled out.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a TrainConfig always serialises")
     }
+}
+
+/// The largest `optim.epochs` (and numeric `teacher.epochs`) accepted.
+pub const MAX_EPOCHS: usize = 100_000;
+/// The largest `data.input_size` accepted (the paper's is 227).
+pub const MAX_INPUT_SIZE: usize = 1024;
+/// The largest accepted [`TrainConfig::batch_memory_estimate`]: 64 GiB.
+pub const MAX_BATCH_BYTES: u128 = 64 << 30;
+/// The largest `teacher.pairs_per_step` accepted.
+pub const MAX_PAIRS_PER_STEP: usize = 1 << 20;
+
+/// The largest `threads` (or `--threads`) accepted: 4 × the cores of this machine.
+pub fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `bytes` as `4.8 GB`-style text.
+pub fn human_bytes(bytes: u128) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Checks every numeric key of `table` against the type of its default before serde sees it,
+/// so a wrong value names its key: a negative or fractional count (`optim.epochs = -1`), a
+/// string where a number belongs (`optim.lr = "fast"`).
+fn check_number_types(table: &toml::Table) -> std::result::Result<(), String> {
+    let defaults = toml::Value::try_from(TrainConfig::default()).expect("serialisable");
+    fn walk(prefix: &str, t: &toml::Table, d: &toml::Value) -> std::result::Result<(), String> {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            let Some(dv) = d.get(k) else { continue };
+            match (dv, v) {
+                (toml::Value::Table(_), toml::Value::Table(sub)) => walk(&key, sub, dv)?,
+                (toml::Value::Integer(_), toml::Value::Integer(i)) if *i < 0 => {
+                    let extra = if key == "teacher.epochs" {
+                        " (or \"all\")"
+                    } else {
+                        ""
+                    };
+                    return Err(format!("{key} must be a whole number >= 0{extra}, got {i}"));
+                }
+                (toml::Value::Integer(_), toml::Value::String(s))
+                    if key == "teacher.epochs" && s != "all" && s.parse::<usize>().is_err() =>
+                {
+                    return Err(format!(
+                        "teacher.epochs must be a whole number of epochs >= 0 or \"all\", got {s:?}"
+                    ));
+                }
+                (toml::Value::Integer(_), toml::Value::String(_)) if key == "teacher.epochs" => {}
+                (toml::Value::Integer(_), other) if !other.is_integer() => {
+                    return Err(format!("{key} must be a whole number >= 0, got {other}"));
+                }
+                (toml::Value::Float(_), other) if !other.is_float() && !other.is_integer() => {
+                    return Err(format!("{key} must be a number, got {other}"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    walk("", table, &defaults)
 }
 
 /// Every configuration key with its meaning (shown by `brainlike train --help`; a test checks
@@ -459,7 +756,10 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
         "data.label_corruption",
         "fraction of training labels corrupted, class counts kept",
     ),
-    ("model.arch", "cornet_z | vgg16"),
+    (
+        "model.arch",
+        "a registered model: cornet_z | vgg16 (brainlike models)",
+    ),
     (
         "model.head",
         "fc4096 (paper) | decoder (CORnet's avg-pool + linear)",
@@ -472,14 +772,38 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
         "model.dropout",
         "drop probability in the FC head (paper: retain 0.5)",
     ),
-    ("optim.lr", "SGD learning rate (static)"),
+    ("optim.optimizer", "sgd (paper) | adam | adamw"),
+    ("optim.lr", "learning rate (peak, scaled by the schedule)"),
     ("optim.momentum", "SGD momentum (paper: 0)"),
-    ("optim.weight_decay", "L2 weight decay"),
+    ("optim.dampening", "SGD momentum dampening (PyTorch: 0)"),
+    ("optim.nesterov", "SGD Nesterov momentum"),
+    (
+        "optim.weight_decay",
+        "weight decay: L2 (sgd, adam), decoupled (adamw)",
+    ),
+    ("optim.betas", "Adam/AdamW betas"),
+    ("optim.eps", "Adam/AdamW epsilon"),
     (
         "optim.batch_size",
         "mini-batch size (paper: 128 CORnet-Z, 256 VGG-16)",
     ),
     ("optim.epochs", "epochs (paper: 100 CORnet-Z, 250 VGG-16)"),
+    ("optim.schedule.kind", "constant (paper) | step | cosine"),
+    (
+        "optim.schedule.warmup_epochs",
+        "epochs of linear warm-up from 0",
+    ),
+    ("optim.schedule.step_epochs", "step: decay every N epochs"),
+    ("optim.schedule.gamma", "step: decay factor"),
+    ("optim.schedule.min_lr", "cosine: final learning rate"),
+    (
+        "optim.freeze",
+        "parameter path prefixes not trained, e.g. [\"features.CornetZ.v1\"]",
+    ),
+    (
+        "loss.label_smoothing",
+        "label smoothing (PyTorch's definition; paper: 0)",
+    ),
     (
         "teacher.ratio",
         "r: teacher term / cross-entropy; 0 = no teacher",
@@ -499,7 +823,7 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("teacher.pack_dir", "teacher pack folder; empty = built in"),
     (
         "teacher.layer",
-        "tapped layer: v1 | v2 | v4 | it (CORnet-Z), conv3 (VGG-16)",
+        "tapped layer: v1 | v2 | v4 | it (CORnet-Z), conv1..conv13 (VGG-16; paper conv3)",
     ),
     (
         "teacher.epochs",
@@ -515,8 +839,24 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
         "alternate CE-only and composite steps (authors' code)",
     ),
     (
+        "teacher.center_stimuli",
+        "normalise the stimuli like training images (paper: false, uncentred)",
+    ),
+    (
+        "teacher.holdout_fraction",
+        "fraction of teacher stimuli held out of training, for a held-out V1 score (0 = none; a config.toml without it: 0)",
+    ),
+    (
+        "teacher.split_seed",
+        "seed of the split of teacher stimuli into teacher and held-out sets",
+    ),
+    (
         "checkpoint.keep",
         "keep the newest K epoch checkpoints (0 = all)",
+    ),
+    (
+        "checkpoint.every_minutes",
+        "minutes between (epoch-end) checkpoints; 0 = after every epoch",
     ),
 ];
 
@@ -630,7 +970,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.teacher.ratio, 0.5);
         assert_eq!(c.teacher.epochs, TeacherEpochs::All);
-        assert_eq!(c.teacher.layer, Tap::V4);
+        assert_eq!(c.teacher.layer.name(), "v4");
         assert_eq!(c.optim.epochs, 3);
         assert_eq!(c.seed, 7);
     }
@@ -645,9 +985,112 @@ mod tests {
     }
 
     #[test]
+    fn holdout_defaults_new_runs_to_a_split_and_old_configs_to_none() {
+        assert_eq!(
+            TrainConfig::default().teacher.holdout_fraction,
+            DEFAULT_HOLDOUT_FRACTION
+        );
+        let loaded = TrainConfig::load(None, &[]).unwrap();
+        assert_eq!(loaded, TrainConfig::default());
+        // A run's config.toml from before the split: every key but the new ones.
+        let mut old = toml::Value::try_from(TrainConfig::default()).unwrap();
+        let t = old["teacher"].as_table_mut().unwrap();
+        t.remove("holdout_fraction");
+        t.remove("split_seed");
+        let old: TrainConfig = toml::from_str(&toml::to_string(&old).unwrap()).unwrap();
+        assert_eq!(old.teacher.holdout_fraction, 0.0);
+        assert_eq!(old.teacher.split_seed, 0);
+        let set = TrainConfig::load(None, &["teacher.holdout_fraction=0".into()]).unwrap();
+        assert_eq!(set.teacher.holdout_fraction, 0.0);
+        assert!(TrainConfig::load(None, &["teacher.holdout_fraction=1.0".into()]).is_err());
+        assert!(TrainConfig::load(None, &["teacher.holdout_fraction=-0.1".into()]).is_err());
+    }
+
+    #[test]
     fn invalid_combinations_fail() {
         assert!(TrainConfig::load(None, &["teacher.layer=conv3".into()]).is_err());
+        assert!(TrainConfig::load(None, &["teacher.layer=v7".into()]).is_err());
+        assert!(TrainConfig::load(None, &["model.arch=resnet9000".into()]).is_err());
+        assert!(
+            TrainConfig::load(
+                None,
+                &["model.arch=vgg16".into(), "teacher.layer=conv3".into()]
+            )
+            .is_ok()
+        );
+        assert!(TrainConfig::load(None, &["optim.momentum=-1".into()]).is_err());
+        assert!(TrainConfig::load(None, &["optim.nesterov=true".into()]).is_err());
         assert!(TrainConfig::load(None, &["model.dropout=1.0".into()]).is_err());
         assert!(TrainConfig::load(None, &["teacher.epochs=ten".into()]).is_err());
+    }
+
+    /// Every numeric key fed NaN, ±inf, 0, a negative and a huge value: a named error or an
+    /// accept listed here, never a panic.
+    #[test]
+    fn every_numeric_key_is_range_checked() {
+        let defaults = toml::Value::try_from(TrainConfig::default()).unwrap();
+        // Huge values accepted on purpose: seeds, "0 = all" limits capped to the data set,
+        // counts without a cost, and rates whose effect shows in training (a diverging run stops).
+        let huge_ok = [
+            "seed",
+            "data.train_limit",
+            "data.test_limit",
+            "optim.lr",
+            "optim.weight_decay",
+            "optim.eps",
+            "optim.schedule.warmup_epochs",
+            "optim.schedule.step_epochs",
+            "optim.schedule.gamma",
+            "optim.schedule.min_lr",
+            "teacher.ratio",
+            "teacher.static_lambda",
+            "teacher.split_seed",
+            "checkpoint.keep",
+            "checkpoint.every_minutes",
+        ];
+        let mut checked = 0;
+        for (key, _) in KEY_DOCS {
+            let mut d = &defaults;
+            for part in key.split('.') {
+                d = &d[part];
+            }
+            if !(d.is_integer() || d.is_float()) {
+                continue;
+            }
+            checked += 1;
+            for value in ["nan", "inf", "-inf", "0", "-1", "1e30", "99999999999"] {
+                let r = TrainConfig::load(None, &[format!("{key}={value}")]);
+                if let Err(e) = &r {
+                    let msg = e.to_string();
+                    assert!(
+                        msg.contains(key),
+                        "{key}={value}: error does not name the key: {msg}"
+                    );
+                }
+                let must_fail = matches!(value, "nan" | "inf" | "-inf" | "-1")
+                    || (value == "1e30" && d.is_integer())
+                    || (matches!(value, "1e30" | "99999999999") && !huge_ok.contains(key));
+                assert!(!must_fail || r.is_err(), "{key}={value} accepted");
+            }
+        }
+        assert!(checked >= 25, "{checked}");
+        for (set, needle) in [
+            ("optim.epochs=0", "optim.epochs must be at least 1"),
+            ("data.input_size=20000", "GB"),
+            ("threads=100000", "threads must be at most"),
+            (
+                "teacher.epochs=-1",
+                "teacher.epochs must be a whole number >= 0",
+            ),
+            ("teacher.ratio=nan", "teacher.ratio must be a finite number"),
+            ("optim.lr=inf", "optim.lr must be a finite number"),
+        ] {
+            let msg = TrainConfig::load(None, &[set.into()])
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(needle), "{set}: {msg}");
+        }
+        assert!(TrainConfig::load(None, &["teacher.epochs=all".into()]).is_ok());
+        assert!(TrainConfig::load(None, &["teacher.epochs=0".into()]).is_ok());
     }
 }

@@ -58,5 +58,24 @@ impl Error {
     }
 }
 
+impl From<brainlike_run::RunError> for Error {
+    fn from(e: brainlike_run::RunError) -> Self {
+        match e {
+            brainlike_run::RunError::Io { path, source, .. } => Error::Io { path, source },
+            brainlike_run::RunError::Format {
+                path,
+                place,
+                expected,
+                found,
+            } => Error::Format {
+                path,
+                location: place,
+                expected: format!("expected {expected}, found {found}"),
+            },
+            other => Error::Other(other.to_string()),
+        }
+    }
+}
+
 /// Result with the library's error.
 pub type Result<T> = std::result::Result<T, Error>;

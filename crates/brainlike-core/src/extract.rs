@@ -22,9 +22,8 @@ use std::path::Path;
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::config::Tap;
 use crate::error::{Error, Result};
-use crate::models::{Features, Network, vgg16};
+use crate::models::{Network, Tap};
 
 /// Brain-Score's cap on the PCA components of a layer (`LayerPCA`, 1,000).
 pub const BRAIN_SCORE_PCA: usize = 1000;
@@ -84,57 +83,21 @@ fn to_host(t: Tensor<2>) -> Result<Vec<f32>> {
 /// Runs one chunk through the model and returns the flattened activations of `layers` (in
 /// the order given), running the stack once and only as deep as needed.
 fn forward_chunk(model: &Network, x: Tensor<4>, layers: &[Layer]) -> Vec<Tensor<2>> {
+    let taps: Vec<Tap> = layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::Tap(t) => Some(*t),
+            Layer::Penultimate => None,
+        })
+        .collect();
     let want_pen = layers.contains(&Layer::Penultimate);
-    let mut got: Vec<(Layer, Tensor<2>)> = Vec::with_capacity(layers.len());
-    match &model.features {
-        Features::CornetZ(net) => {
-            let blocks = net.blocks();
-            let last = blocks
-                .iter()
-                .rposition(|(area, _)| layers.contains(&Layer::Tap(*area)))
-                .map(|i| i + 1)
-                .unwrap_or(0);
-            let depth = if want_pen { blocks.len() } else { last };
-            let mut h = x;
-            for (area, block) in blocks.iter().take(depth) {
-                h = block.forward(h);
-                if layers.contains(&Layer::Tap(*area)) {
-                    got.push((Layer::Tap(*area), h.clone().flatten::<2>(1, 3)));
-                }
-            }
-            if want_pen {
-                got.push((Layer::Penultimate, model.head.penultimate(h)));
-            }
-        }
-        Features::Vgg16(net) => {
-            let want_conv3 = layers.contains(&Layer::Tap(Tap::Conv3));
-            if want_pen {
-                let mut conv3 = None;
-                let h = net.forward_with(x, |i, h| {
-                    if want_conv3 && i == vgg16::CONV3 {
-                        conv3 = Some(h.clone().flatten::<2>(1, 3));
-                    }
-                    h
-                });
-                if let Some(c) = conv3 {
-                    got.push((Layer::Tap(Tap::Conv3), c));
-                }
-                got.push((Layer::Penultimate, model.head.penultimate(h)));
-            } else if want_conv3 {
-                got.push((
-                    Layer::Tap(Tap::Conv3),
-                    model.activations(x, Tap::Conv3).flatten::<2>(1, 3),
-                ));
-            }
-        }
-    }
+    let (acts, pen) = model.read_out(x, &taps, want_pen);
+    let mut acts = acts.into_iter();
     layers
         .iter()
-        .map(|l| {
-            got.iter()
-                .find(|(g, _)| g == l)
-                .map(|(_, t)| t.clone())
-                .expect("every requested layer was validated against the model")
+        .map(|l| match l {
+            Layer::Tap(_) => acts.next().expect("one per tap").flatten::<2>(1, 3),
+            Layer::Penultimate => pen.clone().expect("penultimate requested"),
         })
         .collect()
 }
@@ -287,11 +250,12 @@ pub fn load_image_folder(dir: &Path, size: usize) -> Result<(Vec<String>, Vec<f3
 mod tests {
     use super::*;
     use crate::config::{Arch, Head, ModelConfig};
+    use crate::models::cornet_z;
     use burn::tensor::Distribution;
 
     fn model(head: Head) -> Network {
         let cfg = ModelConfig {
-            arch: Arch::CornetZ,
+            arch: Arch::parse("cornet_z").unwrap(),
             head,
             ..ModelConfig::default()
         };
@@ -310,9 +274,9 @@ mod tests {
         let n = 7;
         let px = images(n);
         let layers = [
-            Layer::Tap(Tap::V1),
-            Layer::Tap(Tap::V4),
-            Layer::Tap(Tap::It),
+            Layer::Tap(cornet_z::V1),
+            Layer::Tap(cornet_z::V4),
+            Layer::Tap(cornet_z::IT),
             Layer::Penultimate,
         ];
         let one = extract(&net, &px, n, 32, &layers, 64, &device).unwrap();
@@ -336,7 +300,7 @@ mod tests {
         // Same values as Network::activations.
         let x = Tensor::<4>::from_data(TensorData::new(px.clone(), [n, 3, 32, 32]), &device);
         let v4 = net
-            .activations(x, Tap::V4)
+            .activations(x, cornet_z::V4)
             .flatten::<2>(1, 3)
             .into_data()
             .try_into_vec::<f32>()
@@ -354,17 +318,36 @@ mod tests {
         let device = Device::default();
         let net = model(Head::Decoder);
         let px = images(2);
-        let err = extract(&net, &px, 2, 32, &[Layer::Tap(Tap::Conv3)], 4, &device)
-            .unwrap_err()
-            .to_string();
+        let err = extract(
+            &net,
+            &px,
+            2,
+            32,
+            &[Layer::Tap(Tap::parse("conv3").unwrap())],
+            4,
+            &device,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("conv3") && err.contains("v1"), "{err}");
-        assert!(extract(&net, &px[1..], 2, 32, &[Layer::Tap(Tap::V1)], 4, &device).is_err());
+        assert!(
+            extract(
+                &net,
+                &px[1..],
+                2,
+                32,
+                &[Layer::Tap(cornet_z::V1)],
+                4,
+                &device
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn pca_reduces_only_when_wider_and_taller() {
         let acts = Activations {
-            layer: Layer::Tap(Tap::V1),
+            layer: Layer::Tap(cornet_z::V1),
             n: 20,
             dim: 30,
             features: (0..600)

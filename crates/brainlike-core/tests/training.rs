@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use brainlike_core::TrainConfig;
-use brainlike_core::config::{Head, Tap};
+use brainlike_core::config::Head;
 use brainlike_core::data::Cifar100;
+use brainlike_core::models::cornet_z;
 use brainlike_core::train::metrics::read_csv;
 use brainlike_core::train::{TrainOptions, load_resources_with, train};
 
@@ -301,8 +302,8 @@ fn teacher_gradient_reaches_exactly_the_layers_up_to_the_tap() {
     let target = Tensor::<1>::from_data(TensorData::new(vec![0.9f32, 0.9, 0.9], [3]), &device);
     let net = Network::new(&ModelConfig::default(), 32, 100, 4, &device);
     for (tap, reached) in [
-        (Tap::V1, [true, false, false, false]),
-        (Tap::V4, [true, true, true, false]),
+        (cornet_z::V1, [true, false, false, false]),
+        (cornet_z::V4, [true, true, true, false]),
     ] {
         let acts = net.activations(x.clone(), tap).flatten::<2>(1, 3);
         let term = teacher_term(
@@ -329,7 +330,7 @@ fn teacher_term_alone_is_minimised_through_the_shared_pass() {
     use brainlike_core::data::{PackSource, Stimuli};
     use brainlike_core::models::Network;
     use brainlike_core::train::loss::{pair_cosine_distances, teacher_term};
-    use brainlike_core::train::trainer::TeacherData;
+    use brainlike_core::train::objective::TeacherData;
     use burn::optim::{GradientsParams, SgdConfig};
     use burn::tensor::{Device, Tensor};
     use rand::SeedableRng;
@@ -338,7 +339,7 @@ fn teacher_term_alone_is_minimised_through_the_shared_pass() {
     let device = Device::flex().autodiff();
     let stim = Stimuli::load(&PackSource::Builtin, 32).unwrap();
     let pairs = Arc::new(load_pairs(&PackSource::Builtin, "v1", stim.count).unwrap());
-    let teacher = TeacherData::new(&stim, pairs, &device);
+    let teacher = TeacherData::new(stim.pixels.clone(), stim.count, stim.size, pairs, &device);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let fixed = teacher.sample(200, &mut rng, &device);
     device.seed(3);
@@ -346,14 +347,14 @@ fn teacher_term_alone_is_minimised_through_the_shared_pass() {
     let mut optim = SgdConfig::new().init();
     let x = Tensor::<4>::zeros([2, 3, 32, 32], &device);
     let measure = |m: &Network| {
-        let out = m.forward_with_tap(x.clone(), Some(fixed.stimuli.clone()), Tap::V1);
+        let out = m.forward_with_tap(x.clone(), Some(fixed.stimuli.clone()), cornet_z::V1);
         let d = pair_cosine_distances(out.tap.unwrap(), fixed.a.clone(), fixed.b.clone());
         teacher_term(d, fixed.distance.clone(), Penalty::Squared).into_scalar::<f64>()
     };
     let before = measure(&model);
     for _ in 0..40 {
         let tb = teacher.sample(50, &mut rng, &device);
-        let out = model.forward_with_tap(x.clone(), Some(tb.stimuli.clone()), Tap::V1);
+        let out = model.forward_with_tap(x.clone(), Some(tb.stimuli.clone()), cornet_z::V1);
         let d = pair_cosine_distances(out.tap.unwrap(), tb.a.clone(), tb.b.clone());
         let term = teacher_term(d, tb.distance.clone(), Penalty::Squared);
         let grads = GradientsParams::from_grads(term.backward(), &model);

@@ -16,6 +16,12 @@
 //!   variance). Because `c` (Spearman–Brown corrected) estimates the
 //!   reliability of the full-repetition mean, a model equal to the noise-free
 //!   signal has `r² ≈ c`, i.e. a ceiled score ≈ 1. No clipping is applied.
+//!
+//! Deterministic per-neuron ceiling ([`split_half_per_neuron`], used by
+//! `brainlike predict`): the first `floor(r/2)` repetitions against the rest,
+//! Pearson r per neuron across stimuli, Spearman–Brown corrected; a score is
+//! ceiled either as `median_r / median_c` ([`CeilingMode::SplitHalf`]) or as the
+//! median over neurons of `r_i / c_i` ([`CeilingMode::MedianOfRatios`]).
 
 use crate::error::{Error, Result};
 use crate::linalg::columnwise_pearson;
@@ -98,6 +104,90 @@ pub fn mean_over_repetitions(data: ArrayView3<'_, f64>, reps: &[usize]) -> Array
             });
     }
     sum / cnt
+}
+
+/// Per-neuron split-half reliability of `data` (stimuli x neurons x
+/// repetitions): mean of the first `floor(r/2)` repetitions against the mean of
+/// the others, Pearson r across stimuli per neuron, Spearman–Brown `2r / (1 + r)`.
+pub fn split_half_per_neuron(data: ArrayView3<'_, f64>) -> Result<Vec<f64>> {
+    let (s, _, r) = data.dim();
+    if r < 2 || s < 3 {
+        return Err(Error::Invalid(format!(
+            "split-half ceiling needs >= 2 repetitions and >= 3 stimuli; got {r} repetitions, {s} stimuli"
+        )));
+    }
+    let reps: Vec<usize> = (0..r).collect();
+    let (h1, h2) = reps.split_at(r / 2);
+    let m1 = mean_over_repetitions(data, h1);
+    let m2 = mean_over_repetitions(data, h2);
+    Ok(columnwise_pearson(m1.view(), m2.view())
+        .into_iter()
+        .map(spearman_brown)
+        .collect())
+}
+
+/// How a predictivity score is divided by the per-neuron ceilings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CeilingMode {
+    /// `split-half`: `median_r / median_i(c_i)`, `median_r` the mean over splits
+    /// of the median over neurons of the held-out r.
+    SplitHalf,
+    /// `median-of-ratios`: `median_i(r_i / c_i)`, `r_i` neuron i's held-out r
+    /// averaged over splits.
+    MedianOfRatios,
+}
+
+impl CeilingMode {
+    /// `split-half` or `median-of-ratios`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CeilingMode::SplitHalf => "split-half",
+            CeilingMode::MedianOfRatios => "median-of-ratios",
+        }
+    }
+
+    /// The formula, as written into outputs.
+    pub fn formula(&self) -> &'static str {
+        match self {
+            CeilingMode::SplitHalf => "median_r / median_ceiling",
+            CeilingMode::MedianOfRatios => "median_i(mean_splits(r_i) / c_i)",
+        }
+    }
+
+    /// The ceiled score from per-split per-neuron r (`per_neuron[split][neuron]`)
+    /// and per-neuron ceilings `c`. NaNs are skipped in the medians.
+    pub fn ceil(&self, per_neuron: &[Vec<f64>], c: &[f64]) -> f64 {
+        match self {
+            CeilingMode::SplitHalf => {
+                let per_split: Vec<f64> = per_neuron.iter().map(|r| stats::nanmedian(r)).collect();
+                stats::mean(&per_split) / stats::nanmedian(c)
+            }
+            CeilingMode::MedianOfRatios => {
+                let ratios: Vec<f64> = c
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ci)| {
+                        let r: Vec<f64> = per_neuron.iter().map(|s| s[i]).collect();
+                        stats::mean(&r) / ci
+                    })
+                    .collect();
+                stats::nanmedian(&ratios)
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for CeilingMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "split-half" => Ok(CeilingMode::SplitHalf),
+            "median-of-ratios" => Ok(CeilingMode::MedianOfRatios),
+            o => Err(Error::Invalid(format!(
+                "unknown ceiling {o:?} (split-half, median-of-ratios)"
+            ))),
+        }
+    }
 }
 
 /// Split-half ceiling of `data` (stimuli x neurons x repetitions).

@@ -49,9 +49,6 @@ pub enum Error {
     /// JSON serialisation error.
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
-    /// Plotting failed.
-    #[error("plot error: {0}")]
-    Plot(String),
 }
 
 /// Result alias of the crate.

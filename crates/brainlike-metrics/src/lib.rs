@@ -10,8 +10,12 @@
 //!   layer commitment; [`ceiling`]: split-half noise ceiling and ceiled scores.
 //! * [`logistic`], [`i2n`]: multinomial logistic read-out and Brain-Score's
 //!   Rajalingham2018 i2n behavioural consistency.
-//! * [`io`]: neural data files; [`scores`]: score rows, CSV/JSON writers,
-//!   layer-profile plots.
+//! * [`io`]: neural data, features, RDM and split files; [`scores`]: score rows,
+//!   CSV/JSON writers.
+//! * [`stats`]: the one home of the small statistics (mean, SD, SEM, ranks,
+//!   Kendall, percentiles) that `brainlike-stats` also uses.
+//!
+//! No dependency on the deep-learning framework, nor on plotting.
 //!
 //! Feature matrices are `ndarray` views (conditions/stimuli x channels) of
 //! `f32` or `f64`; everything is computed in f64.

@@ -92,6 +92,42 @@ pub fn inverse(a: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
     Some(inv)
 }
 
+/// Cholesky factor `L` (lower triangular, `A = L Lᵀ`) of a symmetric positive
+/// definite matrix. Returns `None` when `A` is not positive definite.
+pub fn cholesky(a: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+    let n = a.nrows();
+    let mut l = Array2::<f64>::zeros((n, n));
+    for j in 0..n {
+        let lj = l.row(j).to_owned();
+        let d = a[[j, j]] - lj.slice(s![..j]).dot(&lj.slice(s![..j]));
+        if d.is_nan() || d <= 0.0 {
+            return None;
+        }
+        let djj = d.sqrt();
+        l[[j, j]] = djj;
+        for i in j + 1..n {
+            let v = a[[i, j]] - l.row(i).slice(s![..j]).dot(&lj.slice(s![..j]));
+            l[[i, j]] = v / djj;
+        }
+    }
+    Some(l)
+}
+
+/// Solve `L Lᵀ x = b` given the Cholesky factor `L` of [`cholesky`].
+pub fn cholesky_solve(l: ArrayView2<'_, f64>, b: &[f64]) -> Vec<f64> {
+    let n = l.nrows();
+    let mut y = b.to_vec();
+    for i in 0..n {
+        let s: f64 = (0..i).map(|k| l[[i, k]] * y[k]).sum();
+        y[i] = (y[i] - s) / l[[i, i]];
+    }
+    for i in (0..n).rev() {
+        let s: f64 = (i + 1..n).map(|k| l[[k, i]] * y[k]).sum();
+        y[i] = (y[i] - s) / l[[i, i]];
+    }
+    y
+}
+
 /// Per-column Pearson correlation between two matrices of the same shape
 /// (samples x columns). NaN for constant columns.
 pub fn columnwise_pearson(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Vec<f64> {
@@ -133,6 +169,18 @@ mod tests {
         let g = gram(x.view());
         let r = x.dot(&x.t());
         assert!(g.iter().zip(r.iter()).all(|(a, b)| (a - b).abs() < 1e-9));
+    }
+
+    #[test]
+    fn cholesky_solves() {
+        let a = ndarray::arr2(&[[4.0, 1.0, 0.5], [1.0, 3.0, 1.0], [0.5, 1.0, 2.0]]);
+        let l = cholesky(a.view()).unwrap();
+        let x = cholesky_solve(l.view(), &[1.0, 2.0, 3.0]);
+        let ax = a.dot(&ndarray::arr1(&x));
+        for (v, w) in ax.iter().zip([1.0, 2.0, 3.0]) {
+            assert!((v - w).abs() < 1e-12);
+        }
+        assert!(cholesky(ndarray::arr2(&[[1.0, 2.0], [2.0, 1.0]]).view()).is_none());
     }
 
     #[test]

@@ -43,6 +43,18 @@ pub enum CvScheme {
         /// Number of folds.
         k: usize,
     },
+    /// scikit-learn's `KFold(k, shuffle=False)`: contiguous folds in stimulus
+    /// order, the first `n % k` folds one stimulus larger (no randomness).
+    ContiguousKFold {
+        /// Number of folds.
+        k: usize,
+    },
+    /// Held-out stimulus sets given explicitly, one per split; each split
+    /// trains on all other stimuli.
+    Given {
+        /// Held-out stimulus indices of each split.
+        test: Vec<Vec<usize>>,
+    },
 }
 
 /// Cross-validation settings: scheme, seed and optional stratification labels
@@ -70,12 +82,105 @@ impl CrossValidation {
         }
     }
 
+    /// Parse a `--cv` specification: `kfold:K` ([`CvScheme::ContiguousKFold`])
+    /// or `shuffle[:N[:TRAIN[:SEED]]]` ([`CvScheme::ShuffleSplit`], Brain-Score's
+    /// default 10 splits, 0.9 train, seed 1; stratified when `stratify` is given).
+    pub fn parse(spec: &str, stratify: Option<Vec<String>>) -> Result<Self> {
+        let bad = || {
+            Error::Invalid(format!(
+                "--cv {spec:?}: expected kfold:K or shuffle[:N[:TRAIN[:SEED]]], e.g. kfold:10, shuffle:10:0.9:1"
+            ))
+        };
+        let parts: Vec<&str> = spec.split(':').collect();
+        match parts.as_slice() {
+            ["kfold", k] => Ok(CrossValidation {
+                scheme: CvScheme::ContiguousKFold {
+                    k: k.parse().map_err(|_| bad())?,
+                },
+                seed: 0,
+                stratify,
+            }),
+            ["shuffle", rest @ ..] if rest.len() <= 3 => {
+                let mut cv = CrossValidation::brain_score(stratify);
+                let (mut n_splits, mut train_size) = (10usize, 0.9f64);
+                if let Some(v) = rest.first() {
+                    n_splits = v.parse().map_err(|_| bad())?;
+                }
+                if let Some(v) = rest.get(1) {
+                    train_size = v.parse().map_err(|_| bad())?;
+                }
+                if let Some(v) = rest.get(2) {
+                    cv.seed = v.parse().map_err(|_| bad())?;
+                }
+                if n_splits == 0 {
+                    return Err(bad());
+                }
+                cv.scheme = CvScheme::ShuffleSplit {
+                    n_splits,
+                    train_size,
+                };
+                Ok(cv)
+            }
+            _ => Err(bad()),
+        }
+    }
+
     /// Train/test index lists for `n` stimuli.
     pub fn splits(&self, n: usize) -> Result<Vec<(Vec<usize>, Vec<usize>)>> {
         if let Some(s) = &self.stratify
             && s.len() != n
         {
             return Err(Error::shape("stratification labels", n, s.len()));
+        }
+        let complement = |test: &[usize]| -> Vec<usize> {
+            let mut held = vec![false; n];
+            for &i in test {
+                held[i] = true;
+            }
+            (0..n).filter(|&i| !held[i]).collect()
+        };
+        match &self.scheme {
+            CvScheme::ContiguousKFold { .. } | CvScheme::Given { .. }
+                if self.stratify.is_some() =>
+            {
+                return Err(Error::Invalid(
+                    "stratification applies to shuffle splits only".into(),
+                ));
+            }
+            CvScheme::ContiguousKFold { k } => {
+                let k = *k;
+                if k < 2 || k > n {
+                    return Err(Error::Invalid(format!(
+                        "k-fold needs 2 <= k <= {n} (stimuli), got {k}"
+                    )));
+                }
+                let (base, extra) = (n / k, n % k);
+                let mut start = 0;
+                return Ok((0..k)
+                    .map(|f| {
+                        let len = base + usize::from(f < extra);
+                        let test: Vec<usize> = (start..start + len).collect();
+                        start += len;
+                        (complement(&test), test)
+                    })
+                    .collect());
+            }
+            CvScheme::Given { test } => {
+                return test
+                    .iter()
+                    .map(|t| {
+                        if let Some(&i) = t.iter().find(|&&i| i >= n) {
+                            return Err(Error::Invalid(format!(
+                                "held-out stimulus {i} out of range for {n} stimuli"
+                            )));
+                        }
+                        let mut t = t.clone();
+                        t.sort_unstable();
+                        Ok((complement(&t), t))
+                    })
+                    .collect();
+            }
+            _ => {}
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         // group stimuli by stratum (a single group when not stratified)
@@ -90,6 +195,9 @@ impl CrossValidation {
             }
         };
         match self.scheme {
+            CvScheme::ContiguousKFold { .. } | CvScheme::Given { .. } => {
+                unreachable!("returned above")
+            }
             CvScheme::ShuffleSplit {
                 n_splits,
                 train_size,
@@ -293,6 +401,20 @@ mod tests {
                 .collect();
             assert!(per_class.iter().all(|&k| k == 2 || k == 3), "{per_class:?}");
         }
+    }
+
+    #[test]
+    fn contiguous_kfold_is_sklearns() {
+        // KFold(3).split(range(10)): test folds [0..4), [4..7), [7..10)
+        let cv = CrossValidation::parse("kfold:3", None).unwrap();
+        let s = cv.splits(10).unwrap();
+        let tests: Vec<Vec<usize>> = s.iter().map(|t| t.1.clone()).collect();
+        assert_eq!(tests, vec![vec![0, 1, 2, 3], vec![4, 5, 6], vec![7, 8, 9]]);
+        assert_eq!(s[1].0, vec![0, 1, 2, 3, 7, 8, 9]);
+        assert!(CrossValidation::parse("kfold:x", None).is_err());
+        let sh = CrossValidation::parse("shuffle:5:0.8:7", None).unwrap();
+        assert_eq!(sh.seed, 7);
+        assert_eq!(sh.splits(20).unwrap().len(), 5);
     }
 
     #[test]

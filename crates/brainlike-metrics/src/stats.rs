@@ -35,16 +35,23 @@ pub fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
 }
 
-/// Sample standard deviation with `ddof` degrees of freedom removed.
-pub fn std(x: &[f64], ddof: usize) -> f64 {
+/// Variance with `ddof` degrees of freedom removed (two-pass; `ddof = 1`: the
+/// sample variance); NaN when there are no more than `ddof` values.
+pub fn variance(x: &[f64], ddof: usize) -> f64 {
     if x.len() <= ddof {
         return f64::NAN;
     }
     let m = mean(x);
-    (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - ddof) as f64).sqrt()
+    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - ddof) as f64
 }
 
-/// Standard error of the mean (`std(ddof=1) / sqrt(n)`).
+/// Standard deviation with `ddof` degrees of freedom removed (`ddof = 1`: the
+/// sample SD); NaN when there are no more than `ddof` values.
+pub fn std(x: &[f64], ddof: usize) -> f64 {
+    variance(x, ddof).sqrt()
+}
+
+/// Standard error of the mean (`std(ddof=1) / sqrt(n)`; NaN for fewer than 2 values).
 pub fn sem(x: &[f64]) -> f64 {
     std(x, 1) / (x.len() as f64).sqrt()
 }

@@ -34,6 +34,12 @@ pub enum StatsError {
     /// An argument does not satisfy the function's preconditions.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// An error of the math crate (e.g. reading a `.npy`; it names the file).
+    #[error(transparent)]
+    Metrics(#[from] brainlike_metrics::Error),
+    /// A run-directory file could not be read or written (brainlike-run).
+    #[error(transparent)]
+    Run(#[from] brainlike_run::RunError),
     /// Drawing a figure failed.
     #[error("{path}: drawing figure: {message}")]
     Plot {

@@ -2,7 +2,8 @@
 //! different random initial conditions; results reported are mean ± SEM").
 //!
 //! The standard deviation is the sample SD (denominator n − 1) and the SEM is SD / √n,
-//! as in the paper's shaded bands and error bars. Non-finite values are not filtered:
+//! as in the paper's shaded bands and error bars (computed by `brainlike_metrics::stats`,
+//! the one implementation in the workspace). Non-finite values are not filtered:
 //! callers decide what a missing value is.
 
 use serde::Serialize;
@@ -31,11 +32,7 @@ impl Summary {
         let n = values.len();
         let mean = mean(values);
         let sd = sample_sd(values);
-        let sem = if n >= 2 {
-            sd / (n as f64).sqrt()
-        } else {
-            f64::NAN
-        };
+        let sem = sem(values);
         let (min, max) = if n == 0 {
             (f64::NAN, f64::NAN)
         } else {
@@ -56,32 +53,17 @@ impl Summary {
     }
 }
 
-/// Arithmetic mean; NaN for an empty slice.
-pub fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.iter().sum::<f64>() / values.len() as f64
-}
+// The one implementation of these lives in the math crate.
+pub use brainlike_metrics::stats::{mean, sem};
 
 /// Sample variance (denominator `n − 1`, two-pass); NaN when fewer than two values.
 pub fn sample_variance(values: &[f64]) -> f64 {
-    let n = values.len();
-    if n < 2 {
-        return f64::NAN;
-    }
-    let m = mean(values);
-    values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64
+    brainlike_metrics::stats::variance(values, 1)
 }
 
 /// Sample standard deviation (denominator `n − 1`); NaN when fewer than two values.
 pub fn sample_sd(values: &[f64]) -> f64 {
-    sample_variance(values).sqrt()
-}
-
-/// Standard error of the mean, `sd / √n`; NaN when fewer than two values.
-pub fn sem(values: &[f64]) -> f64 {
-    sample_sd(values) / (values.len() as f64).sqrt()
+    brainlike_metrics::stats::std(values, 1)
 }
 
 /// One point of an across-seed curve: the summary of one metric at one epoch.

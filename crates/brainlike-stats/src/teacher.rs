@@ -4,7 +4,8 @@
 //!
 //! * **RDM.** For one session with responses `X` (stimuli × neurons), the distance of
 //!   stimuli `i` and `j` is `1 − cos(x_i, x_j)`, computed from the Gram matrix
-//!   `G = X Xᵀ` as `1 − G_ij / √(G_ii G_jj)`. A stimulus whose population vector is all
+//!   `G = X Xᵀ` as `1 − G_ij / √(G_ii G_jj)`, by `brainlike_metrics`' cosine RDM (the
+//!   one used to score models too). A stimulus whose population vector is all
 //!   zeros has no direction: its distance to every other stimulus is defined as 1
 //!   (orthogonal). Session RDMs are averaged entry-wise ([`mean_rdm`]); the paper
 //!   averages the similarity matrices, which is the same thing since distance =
@@ -29,11 +30,12 @@
 
 use crate::error::{Result, StatsError};
 use crate::matrix::Matrix;
+use brainlike_metrics::{RdmMethod, calc_rdm};
+use ndarray::ArrayView2;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
 
@@ -116,93 +118,9 @@ impl TeacherKind {
 /// f4, f8, i1–i8, u1–u8; C or Fortran order. Columns that are NaN for every stimulus
 /// are dropped (padding), see the module documentation.
 pub fn read_rates_npy(path: &Path) -> Result<Vec<Matrix>> {
-    let bytes = std::fs::read(path).map_err(|e| StatsError::io(path, "reading", e))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| StatsError::parse(path, "header", "a .npy header", e.to_string()))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    let fortran = matches!(npy.order(), npyz::Order::Fortran);
-    let dtype = npy.dtype();
-    let descr = dtype.descr();
-    let bad = |e: std::io::Error| {
-        StatsError::parse(path, "data", format!("{descr} values"), e.to_string())
-    };
-    let ts = match &dtype {
-        npyz::DType::Plain(ts) => ts.clone(),
-        _ => {
-            return Err(StatsError::parse(
-                path,
-                "header",
-                "a plain numeric dtype",
-                descr.clone(),
-            ));
-        }
-    };
-    use npyz::TypeChar as T;
-    let values: Vec<f64> = match (ts.type_char(), ts.size_field()) {
-        (T::Float, 8) => npy.into_vec::<f64>().map_err(bad)?,
-        (T::Float, 4) => npy
-            .into_vec::<f32>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (T::Int, 1) => npy
-            .into_vec::<i8>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (T::Int, 2) => npy
-            .into_vec::<i16>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (T::Int, 4) => npy
-            .into_vec::<i32>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (T::Int, 8) => npy
-            .into_vec::<i64>()
-            .map_err(bad)?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        (T::Uint, 1) => npy
-            .into_vec::<u8>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (T::Uint, 2) => npy
-            .into_vec::<u16>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (T::Uint, 4) => npy
-            .into_vec::<u32>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (T::Uint, 8) => npy
-            .into_vec::<u64>()
-            .map_err(bad)?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        _ => {
-            return Err(StatsError::parse(
-                path,
-                "header",
-                "dtype f4, f8, i1-i8 or u1-u8",
-                descr,
-            ));
-        }
-    };
+    let arr = brainlike_metrics::io::read_npy_f64(path)?;
+    let shape = arr.shape().to_vec();
+    let values = arr.into_raw_vec_and_offset().0; // standard (C) layout
     let (sessions, stimuli, neurons) = match shape.as_slice() {
         [s, n] => (1, *s, *n),
         [k, s, n] => (*k, *s, *n),
@@ -216,13 +134,7 @@ pub fn read_rates_npy(path: &Path) -> Result<Vec<Matrix>> {
         }
     };
     // Element (k, i, j) of the logical array.
-    let at = |k: usize, i: usize, j: usize| -> f64 {
-        if fortran {
-            values[k + sessions * (i + stimuli * j)]
-        } else {
-            values[(k * stimuli + i) * neurons + j]
-        }
-    };
+    let at = |k: usize, i: usize, j: usize| -> f64 { values[(k * stimuli + i) * neurons + j] };
     let mut out = Vec::with_capacity(sessions);
     for k in 0..sessions {
         let keep: Vec<usize> = (0..neurons)
@@ -256,34 +168,32 @@ pub fn read_rates_npy(path: &Path) -> Result<Vec<Matrix>> {
 }
 
 /// Cosine-distance RDM (stimuli × stimuli) of one session's responses (stimuli ×
-/// neurons), via the Gram matrix. Rows that are all NaN give NaN entries.
+/// neurons): `brainlike_metrics`' cosine RDM ([`RdmMethod::Cosine`], the workspace's one
+/// implementation: an all-zero row is at distance 1 from every other stimulus), as a
+/// square [`Matrix`]. Rows that are all NaN (stimulus not shown) give NaN entries,
+/// their diagonal included.
 pub fn cosine_distance_rdm(rates: &Matrix) -> Matrix {
-    let n = rates.rows();
+    let (n, p) = (rates.rows(), rates.cols());
     let missing: Vec<bool> = (0..n)
         .map(|i| rates.row(i).iter().any(|v| v.is_nan()))
         .collect();
-    let norms: Vec<f64> = (0..n)
-        .map(|i| rates.row(i).iter().map(|v| v * v).sum::<f64>().sqrt())
-        .collect();
-    let mut out = Matrix::zeros(n, n);
-    out.as_mut_slice()
-        .par_chunks_mut(n.max(1))
-        .enumerate()
-        .for_each(|(i, row)| {
-            let xi = rates.row(i);
-            for (j, slot) in row.iter_mut().enumerate() {
-                *slot = if missing[i] || missing[j] {
-                    f64::NAN
-                } else if i == j {
-                    0.0
-                } else if norms[i] == 0.0 || norms[j] == 0.0 {
-                    1.0
-                } else {
-                    let g: f64 = xi.iter().zip(rates.row(j)).map(|(a, b)| a * b).sum();
-                    (1.0 - g / (norms[i] * norms[j])).clamp(0.0, 2.0)
-                };
+    let mut out = if n >= 2 && p >= 1 {
+        let x = ArrayView2::from_shape((n, p), rates.as_slice()).expect("matrix shape");
+        let rdm = calc_rdm(x, RdmMethod::Cosine).expect("n >= 2, p >= 1");
+        Matrix::new(n, n, rdm.square().into_raw_vec_and_offset().0).expect("n x n")
+    } else {
+        // no neurons: every row is all zeros, orthogonal to every other
+        let mut m = Matrix::zeros(n, n);
+        for i in 0..n {
+            for j in 0..n {
+                m.set(i, j, if i == j { 0.0 } else { 1.0 });
             }
-        });
+        }
+        m
+    };
+    for i in (0..n).filter(|&i| missing[i]) {
+        out.set(i, i, f64::NAN);
+    }
     out
 }
 

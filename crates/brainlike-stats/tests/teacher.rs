@@ -7,7 +7,6 @@ use brainlike_stats::teacher::{
     gaussian_responses, mean_rdm, read_rates_npy, select_pairs, shuffle_per_neuron, teacher_rdm,
     write_pairs_tsv,
 };
-use npyz::WriterBuilder;
 use rand::SeedableRng;
 use std::collections::HashSet;
 use std::path::Path;
@@ -21,18 +20,7 @@ fn upper_triangle(m: &Matrix) -> Vec<f64> {
 }
 
 fn write_npy(path: &Path, shape: &[u64], data: &[f64]) {
-    let mut buf = vec![];
-    {
-        let mut w = npyz::WriteOptions::<f64>::new()
-            .default_dtype()
-            .writer(&mut buf)
-            .shape(shape)
-            .begin_nd()
-            .unwrap();
-        w.extend(data.iter().copied()).unwrap();
-        w.finish().unwrap();
-    }
-    std::fs::write(path, buf).unwrap();
+    brainlike_metrics::io::write_npy(path, shape, data).unwrap();
 }
 
 /// Analytical approximation of E[1 − cos] for i.i.d. N(μ, σ²) vectors: the ratio of

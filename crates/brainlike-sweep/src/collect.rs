@@ -56,7 +56,47 @@ impl Collection {
         self.count("failed")
     }
 
-    /// Writes `results.csv` (see the module docs); returns its path.
+    /// Reads `SWEEP_DIR/plan.json` and the status of every planned run; writes nothing.
+    pub fn read(sweep_dir: &Path) -> anyhow::Result<Collection> {
+        let plan = Plan::load(&sweep_dir.join("plan.json"))?;
+        let mut runs = Vec::with_capacity(plan.runs.len());
+        for entry in &plan.runs {
+            let run_dir = sweep_dir.join("runs").join(&entry.id);
+            let status = state::run_status(&run_dir);
+            let summary = if status == RunStatus::Complete {
+                match brainlike_run::summary::read_json(&run_dir.join(state::SUMMARY_FILE)) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        eprintln!("warning: {e}");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            runs.push(RunReport {
+                entry: entry.clone(),
+                run_dir,
+                status,
+                summary,
+            });
+        }
+        Ok(Collection {
+            sweep_dir: sweep_dir.to_path_buf(),
+            plan,
+            runs,
+        })
+    }
+
+    /// Runs by status word, in [`RunStatus::WORDS`] order; the counts add up to the runs.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        RunStatus::WORDS
+            .iter()
+            .map(|w| (*w, self.count(w)))
+            .collect()
+    }
+
+    /// Writes `results.csv` (see the module docs), atomically.
     pub fn write_csv(&self, path: &Path) -> anyhow::Result<()> {
         let mut point_keys = BTreeSet::new();
         let mut summary_keys = BTreeSet::new();
@@ -72,8 +112,7 @@ impl Collection {
             summary_keys.extend(m.keys().cloned());
             flat.push(m);
         }
-        let mut w = csv::Writer::from_path(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec![
             "run_id".to_string(),
             "index".into(),
@@ -120,23 +159,25 @@ impl Collection {
             }
             w.write_record(&row)?;
         }
-        w.flush()?;
+        let bytes = w.into_inner().context("writing results.csv in memory")?;
+        brainlike_run::write_atomic(path, &bytes)?;
         Ok(())
     }
 }
 
 impl fmt::Display for Collection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts: Vec<String> = self
+            .counts()
+            .iter()
+            .map(|(w, n)| format!("{n} {w}"))
+            .collect();
         writeln!(
             f,
-            "{}: {} runs: {} complete, {} running, {} failed, {} interrupted, {} pending",
+            "sweep {}: {} planned: {}",
             self.sweep_dir.display(),
             self.runs.len(),
-            self.complete(),
-            self.count("running"),
-            self.failed(),
-            self.count("interrupted"),
-            self.count("pending"),
+            counts.join(", ")
         )?;
         for r in &self.runs {
             match &r.status {
@@ -183,38 +224,7 @@ fn flatten_json(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, 
 
 /// Reads `SWEEP_DIR/plan.json` and every run directory; writes `SWEEP_DIR/results.csv`.
 pub fn collect(sweep_dir: &Path) -> anyhow::Result<Collection> {
-    let plan = Plan::load(&sweep_dir.join("plan.json"))?;
-    let mut runs = Vec::with_capacity(plan.runs.len());
-    for entry in &plan.runs {
-        let run_dir = sweep_dir.join("runs").join(&entry.id);
-        let status = state::run_status(&run_dir);
-        let summary = if status == RunStatus::Complete {
-            let p = run_dir.join(state::SUMMARY_FILE);
-            match std::fs::read_to_string(&p)
-                .map_err(anyhow::Error::from)
-                .and_then(|t| Ok(serde_json::from_str(&t)?))
-            {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    eprintln!("warning: {}: {e:#}", p.display());
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        runs.push(RunReport {
-            entry: entry.clone(),
-            run_dir,
-            status,
-            summary,
-        });
-    }
-    let c = Collection {
-        sweep_dir: sweep_dir.to_path_buf(),
-        plan,
-        runs,
-    };
+    let c = Collection::read(sweep_dir)?;
     c.write_csv(&sweep_dir.join("results.csv"))?;
     Ok(c)
 }

@@ -29,6 +29,7 @@
 //!     log.txt                   trainer output (process runner)
 //!     sweep.lock                present while a sweep process owns the run
 //!     sweep-failed.json         the last failure, removed when the run starts again
+//!   (the run-directory files and statuses are brainlike-run's)
 //!   slurm/sweep.sbatch slurm/jobs.json slurm/%A_%a.out
 //! ```
 #![warn(missing_docs)]
@@ -49,4 +50,4 @@ pub use experiment::{ExecutorConfig, ExecutorKind, Experiment, Seeds, SlurmConfi
 pub use plan::{Override, Plan, PlanEntry, PlannedRun};
 pub use runner::{ProcessRunner, Runner};
 pub use state::RunStatus;
-pub use sweep::{SweepArgs, SweepOutcome, run_sweep};
+pub use sweep::{SweepArgs, SweepOutcome, run_sweep, sweep_main};

@@ -45,7 +45,12 @@ pub fn execute_one(run: &PlannedRun, runner: &dyn Runner, threads: usize) -> Exe
     if run.out_dir.join(state::SUMMARY_FILE).is_file() {
         return Executed::Skipped;
     }
-    let _ = std::fs::remove_file(run.out_dir.join(state::FAILED_FILE));
+    brainlike_run::status::clear_failure(&run.out_dir);
+    // Under the lock no other sweep's trainer writes here: half-written files of killed
+    // writers can go.
+    if let Err(e) = brainlike_run::sweep_stale_temps(&run.out_dir) {
+        eprintln!("warning: {e}");
+    }
     let mut run = run.clone();
     run.resume = state::has_trainer_state(&run.out_dir);
     let result = runner.run(&run, threads).and_then(|()| {
@@ -60,10 +65,14 @@ pub fn execute_one(run: &PlannedRun, runner: &dyn Runner, threads: usize) -> Exe
     });
     let out = match result {
         Ok(()) => Executed::Completed,
-        Err(e) => {
-            state::record_failure(&run.out_dir, &e);
-            Executed::Failed(format!("{e:#}"))
-        }
+        Err(e) => match state::record_failure(&run.out_dir, &e) {
+            Ok(()) => Executed::Failed(format!("{e:#}")),
+            Err(rec) => {
+                // Still failed: the summary counts it from this value, not from the disk.
+                eprintln!("warning: {rec:#}");
+                Executed::Failed(format!("{e:#} (and {rec:#})"))
+            }
+        },
     };
     drop(lock);
     out

@@ -114,7 +114,7 @@ impl ArrayJob {
     /// Writes `SWEEP_DIR/slurm/sweep.sbatch`; returns its path.
     pub fn write(&self) -> anyhow::Result<PathBuf> {
         let path = self.sweep_dir.join("slurm").join("sweep.sbatch");
-        crate::plan::write_atomic(&path, self.script().as_bytes())?;
+        brainlike_run::write_atomic(&path, self.script().as_bytes())?;
         Ok(path)
     }
 }
@@ -146,7 +146,10 @@ fn record_job(sweep_dir: &Path, rec: JobRecord) -> anyhow::Result<()> {
     let mut jobs = load_jobs(sweep_dir)?;
     jobs.push(rec);
     let text = serde_json::to_string_pretty(&jobs)? + "\n";
-    crate::plan::write_atomic(&sweep_dir.join("slurm").join("jobs.json"), text.as_bytes())
+    Ok(brainlike_run::write_atomic(
+        &sweep_dir.join("slurm").join("jobs.json"),
+        text.as_bytes(),
+    )?)
 }
 
 /// Jobs of this sweep that `squeue` still lists (pending or running).

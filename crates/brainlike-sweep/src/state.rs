@@ -1,6 +1,8 @@
 //! What a run directory says about its run, and the per-run lock.
 //!
-//! A run is complete iff `summary.json` exists (the trainer writes it last, atomically).
+//! The statuses and the run-directory files are brainlike-run's ([`RunStatus`]); this
+//! module adds the sweep's own lock. A run is complete iff `summary.json` exists (the
+//! trainer writes it last, atomically).
 //! A sweep process owns a run while it holds `runs/<id>/sweep.lock`: the file is created
 //! exclusively, names the owner's host, pid and process start time, and is also held with
 //! an OS file lock while the run executes. A process runner records the trainer's pid next
@@ -12,119 +14,39 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SweepError;
 
-/// Written last by the trainer; its presence means the run is complete.
-pub const SUMMARY_FILE: &str = "summary.json";
-/// The sweep's lock file inside a run directory.
-pub const LOCK_FILE: &str = "sweep.lock";
-/// The trainer child's pid record (process runner).
-pub const CHILD_LOCK_FILE: &str = "sweep.child.lock";
-/// The last failure of a run, removed when it starts again.
-pub const FAILED_FILE: &str = "sweep-failed.json";
-/// Trainer output written by the process runner.
-pub const LOG_FILE: &str = "log.txt";
+pub use brainlike_run::process::{hostname, now, pid_alive, process_start_time};
+pub use brainlike_run::status::{FailureRecord, RunStatus, has_trainer_state};
+pub use brainlike_run::{
+    FAILURE_FILE as FAILED_FILE, LOG_FILE, SUMMARY_FILE, SWEEP_CHILD_LOCK_FILE as CHILD_LOCK_FILE,
+    SWEEP_LOCK_FILE as LOCK_FILE,
+};
 
-/// Files the sweep itself writes into a run directory (not trainer state).
-const BOOKKEEPING: &[&str] = &[LOCK_FILE, CHILD_LOCK_FILE, FAILED_FILE, LOG_FILE];
-
-/// The state of one run, read from its directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunStatus {
-    /// `summary.json` exists.
-    Complete,
-    /// A live process holds the run's lock.
-    Running {
-        /// Who: `pid N on host H since T`.
-        holder: String,
-    },
-    /// The last attempt failed; the message is its error.
-    Failed {
-        /// Why.
-        message: String,
-    },
-    /// Trainer state exists but no summary, no failure record and no live owner: the run
-    /// was interrupted (killed sweep, node failure) and resumes from its checkpoint.
-    Interrupted,
-    /// Never started.
-    Pending,
-}
-
-impl RunStatus {
-    /// A short word for tables: complete, running, failed, interrupted, pending.
-    pub fn word(&self) -> &'static str {
-        match self {
-            RunStatus::Complete => "complete",
-            RunStatus::Running { .. } => "running",
-            RunStatus::Failed { .. } => "failed",
-            RunStatus::Interrupted => "interrupted",
-            RunStatus::Pending => "pending",
-        }
-    }
-}
-
-/// The failure record `sweep-failed.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FailureRecord {
-    /// The error, with its causes.
-    pub error: String,
-    /// Host that ran it.
-    pub host: String,
-    /// Unix time of the failure.
-    pub at: u64,
-}
-
-/// Reads the status of the run in `run_dir`.
+/// Reads the status of the run in `run_dir` (a live owner of its sweep lock, or of its
+/// writer lock, makes it running).
 pub fn run_status(run_dir: &Path) -> RunStatus {
     if run_dir.join(SUMMARY_FILE).is_file() {
         return RunStatus::Complete;
     }
-    if let Some(holder) = live_holder(run_dir) {
-        return RunStatus::Running {
-            holder: holder.describe(),
-        };
-    }
-    if let Ok(text) = std::fs::read_to_string(run_dir.join(FAILED_FILE)) {
-        let message = serde_json::from_str::<FailureRecord>(&text)
-            .map(|r| r.error)
-            .unwrap_or(text);
-        return RunStatus::Failed { message };
-    }
-    if has_trainer_state(run_dir) {
-        RunStatus::Interrupted
-    } else {
-        RunStatus::Pending
-    }
+    brainlike_run::run_status(run_dir, live_holder(run_dir).map(|h| h.describe()))
 }
 
-/// True when the run directory holds anything the trainer wrote (config, metrics,
-/// checkpoints): the next attempt passes `--resume`.
-pub fn has_trainer_state(run_dir: &Path) -> bool {
-    let Ok(rd) = std::fs::read_dir(run_dir) else {
-        return false;
-    };
-    rd.flatten().any(|e| {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        !BOOKKEEPING.contains(&name.as_ref()) && !name.starts_with('.')
+/// Records a failure; the run's status becomes [`RunStatus::Failed`]. Returns the error
+/// when the record cannot be written (a full disk): the caller still counts the run as
+/// failed and says that the record is missing.
+pub fn record_failure(run_dir: &Path, error: &anyhow::Error) -> anyhow::Result<()> {
+    brainlike_run::record_failure(run_dir, &format!("{error:#}")).with_context(|| {
+        format!(
+            "cannot record the failure of {} (is the disk full?)",
+            run_dir.display()
+        )
     })
-}
-
-/// Records a failure (best effort; the run's status becomes [`RunStatus::Failed`]).
-pub fn record_failure(run_dir: &Path, error: &anyhow::Error) {
-    let rec = FailureRecord {
-        error: format!("{error:#}"),
-        host: hostname(),
-        at: now(),
-    };
-    if let Ok(text) = serde_json::to_string_pretty(&rec) {
-        let _ = crate::plan::write_atomic(&run_dir.join(FAILED_FILE), text.as_bytes());
-    }
 }
 
 /// Who holds a lock.
@@ -341,7 +263,10 @@ impl Drop for RunLock {
 /// Records a trainer process started for the run in `run_dir` (see the module docs).
 pub fn record_child(run_dir: &Path, pid: u32) -> anyhow::Result<()> {
     let text = serde_json::to_string(&LockHolder::local_pid(pid))?;
-    crate::plan::write_atomic(&run_dir.join(CHILD_LOCK_FILE), text.as_bytes())
+    Ok(brainlike_run::write_atomic(
+        &run_dir.join(CHILD_LOCK_FILE),
+        text.as_bytes(),
+    )?)
 }
 
 fn read_holder(file: &mut File) -> Option<LockHolder> {
@@ -364,92 +289,9 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
-/// Unix time in seconds.
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// This machine's short host name.
-pub fn hostname() -> String {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| {
-            std::process::Command::new("hostname")
-                .output()
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        })
-        .unwrap_or_else(|| "localhost".into());
-    name.trim()
-        .split('.')
-        .next()
-        .unwrap_or("localhost")
-        .to_string()
-}
-
-/// Start time of a process (field 22 of `/proc/<pid>/stat`), where `/proc` exists.
-pub fn process_start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 1..];
-    // Fields after the command name start at field 3 (state); start time is field 22.
-    after.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// Whether process `pid` is alive (not a zombie) and, when known, started at `start_time`.
-pub fn pid_alive(pid: u32, start_time: Option<u64>) -> bool {
-    if pid == 0 {
-        return false;
-    }
-    if Path::new("/proc/self/stat").exists() {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return false;
-        };
-        let Some(close) = stat.rfind(')') else {
-            return false;
-        };
-        let mut fields = stat[close + 1..].split_whitespace();
-        if matches!(fields.next(), Some("Z") | Some("X")) {
-            return false;
-        }
-        match (
-            start_time,
-            fields.nth(18).and_then(|s| s.parse::<u64>().ok()),
-        ) {
-            (Some(want), Some(got)) => want == got,
-            _ => true,
-        }
-    } else {
-        std::process::Command::new("kill")
-            .args(["-0", &pid.to_string()])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(true)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn this_process_is_alive_and_a_reaped_child_is_not() {
-        let me = LockHolder::me();
-        assert!(me.maybe_alive());
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        assert!(!pid_alive(pid, None));
-        // A recorded start time that differs means the pid was reused.
-        if let Some(t) = me.start_time {
-            assert!(!pid_alive(me.pid, Some(t + 1)));
-        }
-    }
 
     #[test]
     fn bookkeeping_files_are_not_trainer_state() {

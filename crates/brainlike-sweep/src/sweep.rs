@@ -8,20 +8,22 @@
 //! Cmd::Sweep(args) => {
 //!     let runner = InProcessRunner::new(/* shared decoded data */);
 //!     let exe = std::env::current_exe()?;
-//!     let outcome = brainlike_sweep::run_sweep(&args, &runner, &exe)?;
-//!     return Ok(ExitCode::from(outcome.exit_code()));
+//!     // Runs the sweep, prints its summary once, returns the exit status.
+//!     return Ok(ExitCode::from(brainlike_sweep::sweep_main(&args, &runner, &exe)?));
 //! }
 //! ```
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::collect::{Collection, collect};
+use crate::collect::Collection;
 use crate::error::SweepError;
 use crate::experiment::{ExecutorKind, Experiment};
-use crate::local::{self, Executed};
+use crate::local::{self, Executed, LocalReport};
 use crate::plan::{Plan, PlannedRun};
 use crate::runner::Runner;
 use crate::slurm::{self, ArrayJob, Submission};
@@ -59,7 +61,7 @@ pub struct SweepArgs {
     pub status: bool,
 }
 
-/// What a sweep did.
+/// What a sweep did. Every planned run is in at most one of the id lists.
 #[derive(Debug, Clone, Default)]
 pub struct SweepOutcome {
     /// The sweep directory.
@@ -70,14 +72,23 @@ pub struct SweepOutcome {
     pub completed: Vec<String>,
     /// Ids already complete before this call.
     pub skipped: Vec<String>,
+    /// Ids another process (on this host) completed while this call waited for it.
+    pub elsewhere: Vec<String>,
     /// (id, error) of runs that failed.
     pub failed: Vec<(String, String)>,
-    /// (id, holder) of runs left alone because another live process owns them.
+    /// (id, holder) of runs left to another live process that this call could not wait
+    /// for (on another host).
     pub busy: Vec<(String, String)>,
+    /// Ids submitted to Slurm and not waited for.
+    pub submitted: Vec<String>,
     /// The Slurm submission, if any.
     pub submission: Option<Submission>,
-    /// Status of every run after the call (absent for dry runs and single tasks).
+    /// Status of every run after the call (absent for dry runs and single tasks); runs that
+    /// failed in this call read as failed even where their failure record could not be
+    /// written.
     pub collection: Option<Collection>,
+    /// `--status`: nothing ran; the summary is the collection's.
+    pub status_only: bool,
 }
 
 impl SweepOutcome {
@@ -95,22 +106,76 @@ impl SweepOutcome {
     pub fn exit_code(&self) -> u8 {
         if self.is_success() { 0 } else { 1 }
     }
+
+    /// `(what, how many)` for the summary line; the counts add up to [`Self::planned`]
+    /// (runs in none of the lists are counted by their status in the collection).
+    pub fn counts(&self) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = vec![
+            ("completed now".into(), self.completed.len()),
+            ("already complete".into(), self.skipped.len()),
+            ("failed".into(), self.failed.len()),
+        ];
+        let optional = [
+            ("completed elsewhere", self.elsewhere.len()),
+            ("running elsewhere", self.busy.len()),
+            ("submitted", self.submitted.len()),
+        ];
+        out.extend(
+            optional
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(w, n)| (w.to_string(), n)),
+        );
+        let seen: HashSet<&str> = self
+            .completed
+            .iter()
+            .chain(&self.skipped)
+            .chain(&self.elsewhere)
+            .chain(&self.submitted)
+            .map(String::as_str)
+            .chain(self.failed.iter().map(|(id, _)| id.as_str()))
+            .chain(self.busy.iter().map(|(id, _)| id.as_str()))
+            .collect();
+        let mut rest = self.planned.saturating_sub(seen.len());
+        if let Some(c) = &self.collection {
+            for word in RunStatus::WORDS {
+                let n = c
+                    .runs
+                    .iter()
+                    .filter(|r| !seen.contains(r.entry.id.as_str()) && r.status.word() == word)
+                    .count();
+                if n > 0 {
+                    out.push((word.to_string(), n));
+                    rest = rest.saturating_sub(n);
+                }
+            }
+        }
+        if rest > 0 {
+            out.push(("not started".into(), rest));
+        }
+        out
+    }
 }
 
 impl fmt::Display for SweepOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.status_only
+            && let Some(c) = &self.collection
+        {
+            return write!(f, "{}", c.to_string().trim_end());
+        }
+        let counts: Vec<String> = self
+            .counts()
+            .iter()
+            .map(|(w, n)| format!("{n} {w}"))
+            .collect();
         write!(
             f,
-            "sweep {}: {} planned, {} completed now, {} already complete, {} failed",
+            "sweep {}: {} planned: {}",
             self.sweep_dir.display(),
             self.planned,
-            self.completed.len(),
-            self.skipped.len(),
-            self.failed.len()
+            counts.join(", ")
         )?;
-        if !self.busy.is_empty() {
-            write!(f, ", {} running elsewhere", self.busy.len())?;
-        }
         if let Some(s) = &self.submission {
             write!(f, "; Slurm job {} ({} tasks)", s.job_id, s.tasks)?;
             if s.wait_ok.is_none() {
@@ -120,8 +185,22 @@ impl fmt::Display for SweepOutcome {
         for (id, e) in &self.failed {
             write!(f, "\n  failed: {id}: {}", e.lines().next().unwrap_or(""))?;
         }
+        for (id, h) in &self.busy {
+            write!(f, "\n  running elsewhere: {id}: {h}")?;
+        }
         Ok(())
     }
+}
+
+/// `brainlike sweep`: [`run_sweep`], then its summary printed once on stdout (progress goes
+/// to stderr as it happens). Returns the exit status: 0 when every run of the plan is
+/// complete or was submitted, 1 when a run failed or is left to a process on another host.
+pub fn sweep_main(args: &SweepArgs, runner: &dyn Runner, exe: &Path) -> anyhow::Result<u8> {
+    let outcome = run_sweep(args, runner, exe)?;
+    if !args.dry_run {
+        println!("{outcome}");
+    }
+    Ok(outcome.exit_code())
 }
 
 /// Runs a sweep as `args` say; see the crate docs for the sweep directory layout.
@@ -146,13 +225,13 @@ pub fn run_sweep(
     let plan_path = sweep_dir.join("plan.json");
 
     if args.status {
-        let c = collect(&sweep_dir)?;
-        print!("{c}");
+        let c = final_collection(&sweep_dir, &[])?;
         return Ok(SweepOutcome {
             sweep_dir,
             planned: c.runs.len(),
             failed: failed_of(&c),
             collection: Some(c),
+            status_only: true,
             ..Default::default()
         });
     }
@@ -217,20 +296,20 @@ pub fn run_sweep(
                 .threads
                 .or(exp.executor.threads_per_run)
                 .unwrap_or_else(|| (local::available_cores() / concurrency).max(1));
-            let report = local::run_local(&runs, runner, concurrency, threads);
-            let c = collect(&sweep_dir)?;
-            let outcome = SweepOutcome {
+            let mut report = local::run_local(&runs, runner, concurrency, threads);
+            let elsewhere = wait_for_others(&runs, runner, concurrency, threads, &mut report);
+            let c = final_collection(&sweep_dir, &report.failed)?;
+            Ok(SweepOutcome {
                 sweep_dir,
                 planned: runs.len(),
                 completed: report.completed,
                 skipped: report.skipped,
+                elsewhere,
                 failed: report.failed,
                 busy: report.busy,
-                submission: None,
                 collection: Some(c),
-            };
-            eprintln!("{outcome}");
-            Ok(outcome)
+                ..Default::default()
+            })
         }
         ExecutorKind::Slurm => {
             let skipped: Vec<String> = runs
@@ -250,7 +329,7 @@ pub fn run_sweep(
             let todo = todo_indices(&runs);
             if todo.is_empty() {
                 eprintln!("sweep: nothing to submit");
-                let c = collect(&sweep_dir)?;
+                let c = final_collection(&sweep_dir, &[])?;
                 return Ok(SweepOutcome {
                     sweep_dir,
                     planned: runs.len(),
@@ -279,8 +358,10 @@ pub fn run_sweep(
                 submission: Some(submission),
                 ..Default::default()
             };
-            if args.wait {
-                let c = collect(&sweep_dir)?;
+            if !args.wait {
+                outcome.submitted = todo.iter().map(|&i| runs[i].id.clone()).collect();
+            } else {
+                let c = final_collection(&sweep_dir, &[])?;
                 for i in &todo {
                     let r = &c.runs[*i];
                     match &r.status {
@@ -300,7 +381,6 @@ pub fn run_sweep(
                 }
                 outcome.collection = Some(c);
             }
-            eprintln!("{outcome}");
             Ok(outcome)
         }
     }
@@ -371,8 +451,86 @@ fn run_task(
         Executed::Busy(h) => outcome.busy.push((run.id, h)),
         Executed::Failed(e) => outcome.failed.push((run.id, e)),
     }
-    eprintln!("{outcome}");
     Ok(outcome)
+}
+
+/// Runs that other live processes of this host own (another sweep, an orphaned trainer):
+/// waits for them to end, then runs what they left unfinished, so that a sweep ends with
+/// its whole plan done. Returns the ids the others completed; runs owned from another host
+/// (whose liveness cannot be seen from here) stay in `report.busy`.
+fn wait_for_others(
+    runs: &[PlannedRun],
+    runner: &dyn Runner,
+    concurrency: usize,
+    threads: usize,
+    report: &mut LocalReport,
+) -> Vec<String> {
+    let here = state::hostname();
+    let held_here = |r: &PlannedRun| state::live_holder(&r.out_dir).is_some_and(|h| h.host == here);
+    let mut elsewhere = Vec::new();
+    let mut remote = Vec::new();
+    loop {
+        let mut waiting: Vec<&PlannedRun> = Vec::new();
+        for (id, holder) in std::mem::take(&mut report.busy) {
+            match runs.iter().find(|r| r.id == id) {
+                Some(r) if state::live_holder(&r.out_dir).is_none_or(|h| h.host == here) => {
+                    waiting.push(r)
+                }
+                _ => remote.push((id, holder)),
+            }
+        }
+        if waiting.is_empty() {
+            break;
+        }
+        eprintln!(
+            "sweep: waiting for {} run{} being run by other processes on this host",
+            waiting.len(),
+            if waiting.len() == 1 { "" } else { "s" }
+        );
+        while waiting.iter().any(|r| held_here(r)) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let mut again = Vec::new();
+        for r in waiting {
+            if r.out_dir.join(state::SUMMARY_FILE).is_file() {
+                // An orphaned trainer leaves the lock of its killed sweep behind.
+                state::clear_stale_lock(&r.out_dir);
+                elsewhere.push(r.id.clone());
+            } else {
+                again.push(r.clone());
+            }
+        }
+        if again.is_empty() {
+            continue;
+        }
+        let more = local::run_local(&again, runner, concurrency, threads);
+        report.completed.extend(more.completed);
+        elsewhere.extend(more.skipped);
+        report.failed.extend(more.failed);
+        report.busy.extend(more.busy);
+    }
+    report.busy = remote;
+    elsewhere
+}
+
+/// The status of every run after a call: read from the run directories, with this call's
+/// failures overlaid (their records may be missing: a full disk). Writes `results.csv`,
+/// with a warning when it cannot.
+fn final_collection(sweep_dir: &Path, failed: &[(String, String)]) -> anyhow::Result<Collection> {
+    let mut c = Collection::read(sweep_dir)?;
+    for r in &mut c.runs {
+        if let Some((_, message)) = failed.iter().find(|(id, _)| *id == r.entry.id)
+            && r.status != RunStatus::Complete
+        {
+            r.status = RunStatus::Failed {
+                message: message.clone(),
+            };
+        }
+    }
+    if let Err(e) = c.write_csv(&sweep_dir.join("results.csv")) {
+        eprintln!("warning: {e:#}");
+    }
+    Ok(c)
 }
 
 fn failed_of(c: &Collection) -> Vec<(String, String)> {
@@ -530,7 +688,7 @@ fn prepare_dir(
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(sweep_dir.join("runs"))
         .with_context(|| format!("cannot create {}", sweep_dir.display()))?;
-    crate::plan::write_atomic(&sweep_dir.join("experiment.toml"), exp.text.as_bytes())?;
+    brainlike_run::write_atomic(&sweep_dir.join("experiment.toml"), exp.text.as_bytes())?;
     match &exp.base {
         Some(b) => std::fs::copy(b, sweep_dir.join("base.toml"))
             .map(|_| ())

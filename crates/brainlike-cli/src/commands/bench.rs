@@ -106,6 +106,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     &args.warmup.to_string(),
                     "--ratio",
                     &args.ratio.to_string(),
+                    "--head",
+                    &args.head,
                 ]);
             if let Some(d) = &args.data_dir {
                 cmd.arg("--data-dir").arg(d);
@@ -185,10 +187,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     }
     if let Some(path) = &args.json {
         let json = serde_json::json!({ "brainlike": ours, "pytorch": peers, "threads": threads, "batch": args.batch, "steps": args.steps });
-        brainlike_core::fsutil::write_atomic(
-            path,
-            serde_json::to_string_pretty(&json)?.as_bytes(),
-        )?;
+        brainlike_run::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }

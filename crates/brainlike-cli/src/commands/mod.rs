@@ -1,8 +1,12 @@
 //! One file per subcommand.
 
 pub mod bench;
+pub mod compare;
 pub mod data;
 pub mod evaluate;
+pub mod models;
+pub mod predict;
+pub mod rdm;
 pub mod report;
 pub mod score;
 pub mod sweep;

@@ -20,6 +20,17 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let out = args.out.unwrap_or_else(|| args.sweep_dir.join("report"));
     let s = brainlike_stats::report::write_report(&args.sweep_dir, &out)?;
+    for (id, status) in &s.unfinished {
+        eprintln!("warning: run {id}: {status}");
+    }
+    if s.n_invalid > 0 {
+        eprintln!(
+            "warning: {} of {} runs not used (unreadable or repeats); see {}",
+            s.n_invalid,
+            s.n_runs,
+            s.report_path.display()
+        );
+    }
     println!(
         "{}: {} configurations, {} figures -> {}",
         args.sweep_dir.display(),

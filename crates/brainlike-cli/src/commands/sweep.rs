@@ -11,7 +11,7 @@ use brainlike_core::TrainConfig;
 use brainlike_core::data::cifar100::{Cifar100, resolve_data_dir};
 use brainlike_core::data::{PackSource, Stimuli};
 use brainlike_core::train::{Resources, TrainOptions, load_resources_shared, train};
-use brainlike_sweep::{PlannedRun, Runner, SweepArgs, run_sweep};
+use brainlike_sweep::{PlannedRun, Runner, SweepArgs, sweep_main};
 
 /// Trains runs in this process, sharing decoded data between them.
 #[derive(Default)]
@@ -75,6 +75,8 @@ impl Runner for InProcessRunner {
             resume: run.resume,
             progress: false,
             stop_after: None,
+            weights: None,
+            log_lines: false,
         };
         let s = pool
             .install(|| train(&cfg, &res, &opts))
@@ -95,7 +97,5 @@ impl Runner for InProcessRunner {
 pub fn run(args: SweepArgs) -> Result<ExitCode> {
     let exe = std::env::current_exe().context("locating the brainlike executable")?;
     let runner = InProcessRunner::default();
-    let outcome = run_sweep(&args, &runner, &exe)?;
-    println!("{outcome}");
-    Ok(ExitCode::from(outcome.exit_code()))
+    Ok(ExitCode::from(sweep_main(&args, &runner, &exe)?))
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use std::io::IsTerminal;
+
+use anyhow::{Result, bail};
 use brainlike_core::TrainConfig;
 use brainlike_core::train::{TrainOptions, load_resources, train};
 use clap::Args;
@@ -18,9 +20,11 @@ pub struct TrainArgs {
     /// Override a key: `--set teacher.ratio=0.1` (repeatable; TOML values).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Continue the interrupted run in out_dir from its newest checkpoint.
-    #[arg(long)]
-    pub resume: bool,
+    /// Continue a run from its newest checkpoint: `--resume runs/X` (or `--resume` with the
+    /// run's `--out-dir`) reads the run's own config.toml. A finished run is trained longer
+    /// with `--set optim.epochs=N` (the only key besides `threads` that may differ).
+    #[arg(long, num_args = 0..=1, value_name = "RUN_DIR")]
+    pub resume: Option<Option<PathBuf>>,
     /// Shortcut for `--set data.dir=DIR`.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -36,6 +40,11 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Start from these weights (safetensors; for resnet50 / efficientnet_b1 a PyTorch
+    /// `state_dict` as `safetensors.torch.save_file(model.state_dict(), FILE)` writes it).
+    /// Every tensor must fit the configured model (classes included).
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub weights: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -55,33 +64,71 @@ impl TrainArgs {
         if self.offline {
             sets.push("data.offline=true".into());
         }
-        Ok(TrainConfig::load(self.config.as_deref(), &sets)?)
+        if let Some(Some(dir)) = &self.resume {
+            sets.push(format!("out_dir={}", quote(dir)));
+        }
+        let cfg = TrainConfig::load(self.config.as_deref(), &sets)?;
+        if self.resume.is_none() {
+            return Ok(cfg);
+        }
+        // Resuming: the run's own config.toml is the base (unless --config names one).
+        let dir = cfg.out_dir.clone();
+        let own = dir.join("config.toml");
+        if !own.is_file() {
+            bail!(
+                "--resume: nothing to resume in {}: {}; start a new run without --resume",
+                dir.display(),
+                if dir.is_dir() {
+                    "it holds no config.toml"
+                } else {
+                    "no such run directory"
+                }
+            );
+        }
+        if self.config.is_some() {
+            return Ok(cfg);
+        }
+        Ok(TrainConfig::load_run_config(&own, &sets)?)
     }
 }
 
 /// Runs `brainlike train`.
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let cfg = args.config()?;
+    if cfg.out_dir.exists() && !cfg.out_dir.is_dir() {
+        bail!(
+            "out_dir {} is a file, not a directory; choose another --out-dir",
+            cfg.out_dir.display()
+        );
+    }
+    if args.resume.is_some() && brainlike_core::train::checkpoint::list(&cfg.out_dir).is_empty() {
+        eprintln!(
+            "warning: {} has no checkpoint (the run stopped before its first epoch ended): \
+             starting it from epoch 1",
+            cfg.out_dir.display()
+        );
+    }
     brainlike_core::device::set_threads(cfg.threads);
     let res = load_resources(&cfg)?;
+    let used = |limit: usize, len: usize| if limit > 0 { limit.min(len) } else { len };
     eprintln!(
-        "training {:?} on {} ({} train / {} test images), teacher: {}; run dir {}",
+        "training {} on {} ({} train / {} test images), teacher: {}; run dir {}",
         cfg.model.arch,
-        res.cifar.source.display(),
-        if cfg.data.train_limit > 0 {
-            cfg.data.train_limit
-        } else {
-            res.cifar.train.len()
-        },
-        if cfg.data.test_limit > 0 {
-            cfg.data.test_limit
-        } else {
-            res.cifar.test.len()
-        },
+        res.source,
+        used(cfg.data.train_limit, res.train.len()),
+        used(cfg.data.test_limit, res.test.len()),
         if cfg.teacher.enabled() {
             format!(
-                "{} at {}, r = {}, first {:?} epochs",
-                cfg.teacher.pairs, cfg.teacher.layer, cfg.teacher.ratio, cfg.teacher.epochs
+                "{} pairs at layer {}, r = {}, {} (stimuli {})",
+                cfg.teacher.pairs,
+                cfg.teacher.layer,
+                cfg.teacher.ratio,
+                cfg.teacher.epochs,
+                if cfg.teacher.center_stimuli {
+                    "normalised like the training images"
+                } else {
+                    "uncentred"
+                }
             )
         } else {
             "off".into()
@@ -89,9 +136,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         cfg.out_dir.display()
     );
     let opts = TrainOptions {
-        resume: args.resume,
-        progress: !args.quiet,
+        resume: args.resume.is_some(),
+        progress: !args.quiet && std::io::stderr().is_terminal(),
         stop_after: None,
+        weights: args.weights.clone(),
+        log_lines: !std::io::stderr().is_terminal(),
     };
     let s = train(&cfg, &res, &opts)?;
     println!("{}", serde_json::to_string_pretty(&s)?);

@@ -1,44 +1,99 @@
-//! Mini-batches as tensors: pixels to [0, 1], optional centring by the global training mean
-//! (the paper's preprocessing), optional resize to the network's input size.
+//! Mini-batches as tensors: pixels to [0, 1], the model's input normalisation
+//! ([`Preprocess`], resolved once per run from the registry's [`Normalization`] and recorded),
+//! optional resize to the network's input size.
 
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 
-use super::cifar100::{IMAGE_BYTES, Split};
+use super::dataset::{Dataset, global_mean_first};
+use crate::models::Normalization;
 
-/// Turns CIFAR images into network input.
+/// The preprocessing a model was trained with, as PyTorch users write it: resize, then
+/// `(x − mean) / std` per channel on pixels in [0, 1]. Recorded in `summary.json` and in the
+/// weights' metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Preprocess {
+    /// Per-channel mean subtracted.
+    pub mean: [f32; 3],
+    /// Per-channel standard deviation divided by.
+    pub std: [f32; 3],
+    /// Network input side.
+    pub input_size: usize,
+    /// How images are resized to the input side.
+    pub interpolation: &'static str,
+}
+
+impl Preprocess {
+    /// The normalisation `norm` resolved on `train` (its first `n` images for the training
+    /// mean), at `input_size`.
+    pub fn resolve(norm: Normalization, train: &dyn Dataset, n: usize, input_size: usize) -> Self {
+        let (mean, std) = match norm {
+            Normalization::TrainingMean => {
+                let m = global_mean_first(train, n) as f32;
+                ([m; 3], [1.0; 3])
+            }
+            Normalization::PerChannel { mean, std } => (mean, std),
+        };
+        Self {
+            mean,
+            std,
+            input_size,
+            interpolation: "bilinear",
+        }
+    }
+
+    /// No normalisation (pixels in [0, 1]) at `input_size`.
+    pub fn identity(input_size: usize) -> Self {
+        Self {
+            mean: [0.0; 3],
+            std: [1.0; 3],
+            input_size,
+            interpolation: "bilinear",
+        }
+    }
+}
+
+/// Turns images of a [`Dataset`] into network input.
 #[derive(Debug, Clone)]
 pub struct Batcher {
-    /// Value subtracted from every pixel (in [0, 1] units); 0 = no centring.
-    pub center: f32,
-    /// Network input side; images are resized bilinearly when it is not 32.
-    pub input_size: usize,
+    /// The normalisation and input size.
+    pub pre: Preprocess,
 }
 
 impl Batcher {
-    /// Images `indices` of `split` as `[n, 3, s, s]` and their fine labels as `[n]`.
+    /// A batcher for `pre`.
+    pub fn new(pre: Preprocess) -> Self {
+        Self { pre }
+    }
+
+    /// Images `indices` of `data` as `[n, 3, s, s]` and their labels as `[n]`.
     pub fn batch(
         &self,
-        split: &Split,
+        data: &dyn Dataset,
         indices: &[usize],
-        labels: &[u8],
         device: &Device,
     ) -> (Tensor<4>, Tensor<1, Int>) {
         let n = indices.len();
-        let mut pixels = Vec::with_capacity(n * IMAGE_BYTES);
+        let (mut h, mut w) = (0, 0);
+        let mut pixels = Vec::new();
         let scale = 1.0 / 255.0;
+        let (mean, std) = (self.pre.mean, self.pre.std);
         for &i in indices {
-            pixels.extend(
-                split
-                    .image(i)
-                    .iter()
-                    .map(|&b| b as f32 * scale - self.center),
-            );
+            let img = data.image(i);
+            (h, w) = (img.height, img.width);
+            let plane = h * w;
+            if pixels.is_empty() {
+                pixels.reserve_exact(n * 3 * plane); // once, at the first image's size
+            }
+            for (c, chunk) in img.pixels.chunks_exact(plane).enumerate() {
+                pixels.extend(chunk.iter().map(|&b| (b as f32 * scale - mean[c]) / std[c]));
+            }
         }
-        let images = Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, 32, 32]), device);
+        let images = Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, h, w]), device);
         let images = self.resize(images);
-        let targets: Vec<i64> = indices.iter().map(|&i| labels[i] as i64).collect();
+        let targets: Vec<i64> = indices.iter().map(|&i| data.label(i) as i64).collect();
         let targets = Tensor::<1, Int>::from_data(TensorData::new(targets, [n]), device);
         (images, targets)
     }
@@ -46,13 +101,13 @@ impl Batcher {
     /// Resizes `[n, 3, h, w]` to the input size (bilinear) when needed.
     pub fn resize(&self, images: Tensor<4>) -> Tensor<4> {
         let [_, _, h, w] = images.dims();
-        if h == self.input_size && w == self.input_size {
+        let s = self.pre.input_size;
+        if h == s && w == s {
             return images;
         }
         interpolate(
             images,
-            InterpolateOptions::new(InterpolateMode::Bilinear)
-                .with_output_size([self.input_size, self.input_size]),
+            InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([s, s]),
         )
     }
 }

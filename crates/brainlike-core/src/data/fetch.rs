@@ -13,12 +13,31 @@ use crate::error::{Error, Result};
 pub fn load_or_fetch(dir: &Path, offline: bool) -> Result<Cifar100> {
     match Cifar100::load(dir) {
         Err(Error::Missing(msg)) if offline => Err(Error::Missing(format!(
-            "{msg}; not downloading because offline mode is on (drop --offline / data.offline, \
-             or put {ARCHIVE_NAME} in {})",
+            "{msg}; not downloading because offline mode is on: point --data-dir (or \
+             $BRAINLIKE_DATA) at the folder holding {ARCHIVE_NAME}, put it in {}, or drop \
+             --offline / data.offline",
             dir.display()
         ))),
         Err(Error::Missing(_)) => {
-            fetch(dir)?;
+            let existed = dir.exists();
+            if let Err(e) = fetch(dir) {
+                if !existed {
+                    // A mistyped --data-dir must not leave an empty folder behind.
+                    let _ = std::fs::remove_file(dir.join(format!("{ARCHIVE_NAME}.part")));
+                    let _ = std::fs::remove_dir(dir);
+                }
+                return Err(Error::Missing(format!(
+                    "CIFAR-100 was not found in {} ({}) and downloading it failed: {e}; check \
+                     --data-dir (or $BRAINLIKE_DATA), or download {} by hand into that folder",
+                    dir.display(),
+                    if existed {
+                        "no cifar-100-binary/ or archive there"
+                    } else {
+                        "no such folder"
+                    },
+                    cifar100::URL
+                )));
+            }
             Cifar100::load(dir)
         }
         other => other,

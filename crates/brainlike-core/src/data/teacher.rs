@@ -8,7 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -40,6 +44,91 @@ pub struct PairSet {
     pub name: String,
     /// The pairs.
     pub pairs: Vec<Pair>,
+}
+
+impl PairSet {
+    /// The pairs whose two stimuli are both in `stimuli` (order kept; the name too). With
+    /// every stimulus of the pack in `stimuli` this is the set itself, pair for pair. Errors
+    /// when no pair is left.
+    pub fn within(&self, stimuli: &[u32]) -> Result<PairSet> {
+        let max = stimuli.iter().max().map_or(0, |&m| m as usize + 1);
+        let mut keep = vec![false; max];
+        for &s in stimuli {
+            keep[s as usize] = true;
+        }
+        let inside = |s: u32| keep.get(s as usize).copied().unwrap_or(false);
+        let pairs: Vec<Pair> = self
+            .pairs
+            .iter()
+            .filter(|p| inside(p.a) && inside(p.b))
+            .copied()
+            .collect();
+        if pairs.is_empty() {
+            return Err(Error::Config {
+                origin: "teacher.holdout_fraction".into(),
+                msg: format!(
+                    "no pair of {:?} ({} pairs) has both stimuli among the {} stimuli kept",
+                    self.name,
+                    self.pairs.len(),
+                    stimuli.len()
+                ),
+            });
+        }
+        Ok(PairSet {
+            name: self.name.clone(),
+            pairs,
+        })
+    }
+}
+
+/// A seeded split of the pack's stimuli, by stimulus, into a teacher set (whose pairs train)
+/// and a held-out set (whose pairs score the model on stimuli the teacher never showed it).
+/// Pairs with one stimulus in each set belong to neither.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StimulusSplit {
+    /// Fraction of the stimuli held out (`teacher.holdout_fraction`).
+    pub holdout_fraction: f64,
+    /// Seed of the shuffle (`teacher.split_seed`).
+    pub seed: u64,
+    /// Teacher-set stimulus ids, ascending.
+    pub teacher: Vec<u32>,
+    /// Held-out stimulus ids, ascending.
+    pub heldout: Vec<u32>,
+}
+
+impl StimulusSplit {
+    /// Splits stimuli `0..count`: a ChaCha8 shuffle seeded with `seed`, whose first
+    /// `round(holdout_fraction * count)` ids are held out. Deterministic for a given
+    /// `(count, holdout_fraction, seed)`; `holdout_fraction = 0` keeps every stimulus in the
+    /// teacher set (and draws nothing).
+    pub fn new(count: usize, holdout_fraction: f64, seed: u64) -> Self {
+        let k = ((holdout_fraction.clamp(0.0, 1.0) * count as f64).round() as usize).min(count);
+        let mut ids: Vec<u32> = (0..count as u32).collect();
+        if k > 0 {
+            ids.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+        }
+        let mut heldout = ids[..k].to_vec();
+        let mut teacher = ids[k..].to_vec();
+        heldout.sort_unstable();
+        teacher.sort_unstable();
+        Self {
+            holdout_fraction,
+            seed,
+            teacher,
+            heldout,
+        }
+    }
+
+    /// 64-bit FNV-1a of the held-out ids (little-endian `u32`s, ascending), as 16 hex
+    /// digits: names the held-out set in a score file.
+    pub fn heldout_hash(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.heldout.iter().flat_map(|s| s.to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
 }
 
 /// Where a pack comes from.
@@ -189,6 +278,14 @@ pub fn parse_pairs(path: &Path, bytes: &[u8], num_stimuli: usize) -> Result<Vec<
                 format!("a finite cosine_distance, found {distance}"),
             ));
         }
+        // 1 − cos θ lies in [0, 2]; a little rounding is tolerated.
+        if !(-1e-6..=2.0 + 1e-6).contains(&distance) {
+            return Err(Error::format(
+                path,
+                format!("line {line_no}"),
+                format!("a cosine_distance in [0, 2] (1 − cosine similarity), found {distance}"),
+            ));
+        }
         pairs.push(Pair {
             a,
             b,
@@ -271,6 +368,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 2") && err.contains("finite"), "{err}");
+        let err = parse_pairs(
+            p,
+            b"image_a\timage_b\tcosine_distance\n1\t2\t0.5\n1\t3\t7.5\n",
+            956,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 3") && err.contains("[0, 2]"), "{err}");
         let err = parse_pairs(p, b"a\tb\tc\n1\t2\t0.5\n", 956)
             .unwrap_err()
             .to_string();
@@ -291,5 +396,64 @@ mod tests {
         assert!(s.pixels.iter().all(|v| (0.0..=1.0).contains(v)));
         let mean: f32 = s.pixels.iter().sum::<f32>() / s.pixels.len() as f32;
         assert!(mean > 0.05 && mean < 0.95, "{mean}");
+    }
+
+    #[test]
+    fn stimulus_split_is_seeded_disjoint_and_complete() {
+        let a = StimulusSplit::new(956, 0.2, 0);
+        assert_eq!(a, StimulusSplit::new(956, 0.2, 0), "deterministic");
+        assert_ne!(a.heldout, StimulusSplit::new(956, 0.2, 1).heldout, "seeded");
+        assert_eq!(a.heldout.len(), 191, "round(0.2 * 956)");
+        assert_eq!(a.teacher.len(), 956 - 191);
+        let mut all: Vec<u32> = a.teacher.iter().chain(&a.heldout).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..956).collect::<Vec<u32>>(), "disjoint and covering");
+        assert!(a.heldout.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            a.heldout_hash(),
+            StimulusSplit::new(956, 0.2, 0).heldout_hash()
+        );
+        assert_ne!(
+            a.heldout_hash(),
+            StimulusSplit::new(956, 0.2, 1).heldout_hash()
+        );
+        let none = StimulusSplit::new(956, 0.0, 5);
+        assert!(none.heldout.is_empty());
+        assert_eq!(none.teacher.len(), 956);
+    }
+
+    #[test]
+    fn pairs_within_a_set_only_reference_it() {
+        let set = load_pairs(&PackSource::Builtin, "v1", 956).unwrap();
+        let split = StimulusSplit::new(956, 0.2, 0);
+        let train = set.within(&split.teacher).unwrap();
+        let held = set.within(&split.heldout).unwrap();
+        let in_teacher = |s: u32| split.teacher.binary_search(&s).is_ok();
+        assert!(
+            train
+                .pairs
+                .iter()
+                .all(|p| in_teacher(p.a) && in_teacher(p.b))
+        );
+        assert!(
+            held.pairs
+                .iter()
+                .all(|p| !in_teacher(p.a) && !in_teacher(p.b))
+        );
+        // Pairs with one stimulus on each side belong to neither.
+        let mixed = set
+            .pairs
+            .iter()
+            .filter(|p| in_teacher(p.a) != in_teacher(p.b))
+            .count();
+        assert_eq!(
+            train.pairs.len() + held.pairs.len() + mixed,
+            set.pairs.len()
+        );
+        assert!(held.pairs.len() > 400, "{}", held.pairs.len());
+        // No held-out stimuli: the very same pairs, in order.
+        let all = StimulusSplit::new(956, 0.0, 0);
+        assert_eq!(set.within(&all.teacher).unwrap().pairs, set.pairs);
+        assert!(set.within(&[]).is_err());
     }
 }

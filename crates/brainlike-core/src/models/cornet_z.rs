@@ -18,13 +18,23 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::conv::Conv;
-use crate::config::Tap;
+use super::registry::{Backbone, Depth, ModelSpec, Normalization, Tap, TapSpec};
+use crate::config::ModelConfig;
 
 /// Citation of the architecture.
 pub const CITATION: &str = "Kubilius, Schrimpf, Nayebi, Bear, Yamins & DiCarlo (2018). CORnet: modeling the core object recognition circuit of the ventral stream. arXiv:1808.02991";
 
+/// The V1 block's tap.
+pub const V1: Tap = Tap::from_static("v1");
+/// The V2 block's tap.
+pub const V2: Tap = Tap::from_static("v2");
+/// The V4 block's tap.
+pub const V4: Tap = Tap::from_static("v4");
+/// The IT block's tap.
+pub const IT: Tap = Tap::from_static("it");
+
 /// The taps of CORnet-Z, in depth order.
-pub const TAPS: [Tap; 4] = [Tap::V1, Tap::V2, Tap::V4, Tap::It];
+pub const TAPS: [Tap; 4] = [V1, V2, V4, IT];
 
 /// Channels per block.
 pub const CHANNELS: [usize; 4] = [64, 128, 256, 512];
@@ -105,10 +115,10 @@ impl CornetZ {
     /// The blocks with their tap names, in depth order.
     pub fn blocks(&self) -> [(Tap, &Block); 4] {
         [
-            (Tap::V1, &self.v1),
-            (Tap::V2, &self.v2),
-            (Tap::V4, &self.v4),
-            (Tap::It, &self.it),
+            (V1, &self.v1),
+            (V2, &self.v2),
+            (V4, &self.v4),
+            (IT, &self.it),
         ]
     }
 
@@ -121,5 +131,64 @@ impl CornetZ {
             n = pool(conv(n, 3, 1));
         }
         n
+    }
+}
+
+impl Backbone for CornetZ {
+    const SPEC: ModelSpec = ModelSpec {
+        name: "cornet_z",
+        summary: "CORnet-Z: four conv blocks named V1, V2, V4, IT (Federer et al.'s model)",
+        citation: CITATION,
+        taps: &[
+            TapSpec {
+                name: "v1",
+                depth: Depth::Early,
+                module: "features.CornetZ.v1",
+            },
+            TapSpec {
+                name: "v2",
+                depth: Depth::Middle,
+                module: "features.CornetZ.v2",
+            },
+            TapSpec {
+                name: "v4",
+                depth: Depth::Middle,
+                module: "features.CornetZ.v4",
+            },
+            TapSpec {
+                name: "it",
+                depth: Depth::Late,
+                module: "features.CornetZ.it",
+            },
+        ],
+        default_teacher_tap: "v1",
+        default_input_size: 32,
+        min_input_size: 32,
+        normalization: Normalization::TrainingMean,
+        batch_stats: false,
+    };
+
+    fn build(cfg: &ModelConfig, _input_size: usize, im2col: usize, device: &Device) -> Self {
+        CornetZ::new(cfg.lrn, im2col, device)
+    }
+
+    fn output_shape(input_size: usize) -> (usize, usize) {
+        (CHANNELS[3], CornetZ::output_side(input_size))
+    }
+
+    fn forward_taps(
+        &self,
+        x: Tensor<4>,
+        stop_after: Option<Tap>,
+        at: &mut dyn FnMut(Tap, Tensor<4>) -> Tensor<4>,
+    ) -> Tensor<4> {
+        let mut h = x;
+        for (area, block) in self.blocks() {
+            h = at(area, block.forward(h)); // [batch, CHANNELS[i], side_i, side_i]
+            if stop_after == Some(area) {
+                break;
+            }
+        }
+        h
     }
 }

@@ -1,34 +1,34 @@
-//! Models: one file per architecture, one convolution type, shared heads.
+//! Models: one file per architecture, a registry ([`registry`]) that knows them all, one
+//! convolution type and the shared classifier heads.
 //!
-//! [`Network`] is the registered model: a feature stack with named taps (brain areas for
-//! CORnet-Z) and a classifier head. The teacher's stimuli can share the forward pass with the
-//! batch up to the tapped layer ([`Network::forward_with_tap`]): they are concatenated to the
-//! batch, split off at the tap, and never reach the head.
+//! [`Network`] is a registered feature stack ([`Features`]) plus a classifier head. Every
+//! read-out goes through [`Features::forward_taps`]: the stack hands each named tap's output
+//! to a visitor, so one code path serves training, the teacher, extraction and scoring.
 
 pub mod conv;
 pub mod cornet_z;
+pub mod efficientnet_b1;
 pub mod head;
+pub mod layers;
+pub mod registry;
+pub mod resnet50;
 pub mod vgg16;
+pub mod weights;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 pub use conv::Conv;
 pub use cornet_z::CornetZ;
+pub use efficientnet_b1::EfficientNetB1;
 pub use head::ClassifierHead;
+pub use registry::{
+    Arch, Backbone, Depth, Features, MODELS, ModelSpec, Normalization, Tap, TapSpec,
+};
+pub use resnet50::ResNet50;
 pub use vgg16::Vgg16;
 
-use crate::config::{Arch, Head, ModelConfig, Tap};
-
-/// A feature stack.
-#[derive(Module, Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum Features {
-    /// CORnet-Z.
-    CornetZ(CornetZ),
-    /// VGG-16.
-    Vgg16(Vgg16),
-}
+use crate::config::{Head, ModelConfig};
 
 /// A registered model: features and head.
 #[derive(Module, Debug)]
@@ -39,7 +39,7 @@ pub struct Network {
     pub head: ClassifierHead,
 }
 
-/// Output of a forward pass with the teacher's stimuli.
+/// Output of a forward pass with extra stimuli read out at a tap.
 pub struct TapForward {
     /// Class scores of the batch, `[batch, classes]`.
     pub logits: Tensor<2>,
@@ -57,18 +57,8 @@ impl Network {
         im2col: usize,
         device: &Device,
     ) -> Self {
-        let (features, channels, side) = match cfg.arch {
-            Arch::CornetZ => (
-                Features::CornetZ(CornetZ::new(cfg.lrn, im2col, device)),
-                512,
-                CornetZ::output_side(input_size),
-            ),
-            Arch::Vgg16 => (
-                Features::Vgg16(Vgg16::new(im2col, device)),
-                512,
-                Vgg16::output_side(input_size),
-            ),
-        };
+        let features = Features::build(cfg.arch, cfg, input_size, im2col, device);
+        let (channels, side) = Features::output_shape(cfg.arch, input_size);
         let head = match cfg.head {
             Head::Fc4096 => {
                 ClassifierHead::fc(channels * side * side, classes, cfg.dropout, device)
@@ -78,12 +68,18 @@ impl Network {
         Self { features, head }
     }
 
+    /// The registry entry of this model.
+    pub fn spec(&self) -> &'static ModelSpec {
+        self.features.spec()
+    }
+
     /// The taps this model offers, in depth order.
     pub fn taps(&self) -> Vec<Tap> {
-        match &self.features {
-            Features::CornetZ(_) => cornet_z::TAPS.to_vec(),
-            Features::Vgg16(_) => vec![Tap::Conv3],
-        }
+        self.spec()
+            .taps
+            .iter()
+            .map(|t| Tap::from_static(t.name))
+            .collect()
     }
 
     /// Class scores.
@@ -91,17 +87,23 @@ impl Network {
     /// # Shapes
     /// - input `[batch, 3, s, s]`; output `[batch, classes]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.forward_with_tap(x, None, Tap::V1).logits
+        let h = self.features.forward_taps(x, None, &mut |_, h| h);
+        self.head.forward(h)
     }
 
-    /// Runs the batch and (optionally) teacher stimuli in one pass: `extra` is concatenated to
-    /// `x`, split off at `tap` (its activations flattened and returned), and only `x`
-    /// continues to the head.
+    /// Runs the batch and extra stimuli in one pass: `extra` is concatenated to `x`, split off
+    /// at `tap` (its activations flattened and returned), and only `x` continues to the head.
+    /// Only for models without batch statistics ([`ModelSpec::batch_stats`]): otherwise the
+    /// stimuli would enter the batch's statistics.
     pub fn forward_with_tap(&self, x: Tensor<4>, extra: Option<Tensor<4>>, tap: Tap) -> TapForward {
         let n = x.dims()[0];
         let m = extra.as_ref().map(|e| e.dims()[0]).unwrap_or(0);
         let mut tap_out = None;
-        let mut split = |area: Tap, h: Tensor<4>| -> Tensor<4> {
+        let input = match extra {
+            Some(e) => Tensor::cat(vec![x, e], 0), // [n + m, 3, s, s]
+            None => x,
+        };
+        let h = self.features.forward_taps(input, None, &mut |area, h| {
             if m == 0 || area != tap {
                 return h;
             }
@@ -112,27 +114,7 @@ impl Network {
                     .flatten::<2>(1, 3),
             );
             h.slice([0..n, 0..c, 0..hh, 0..ww])
-        };
-        let input = match extra {
-            Some(e) => Tensor::cat(vec![x, e], 0), // [n + m, 3, s, s]
-            None => x,
-        };
-        let h = match &self.features {
-            Features::CornetZ(net) => {
-                let mut h = input;
-                for (area, block) in net.blocks() {
-                    h = split(area, block.forward(h));
-                }
-                h
-            }
-            Features::Vgg16(net) => net.forward_with(input, |i, h| {
-                if i == vgg16::CONV3 {
-                    split(Tap::Conv3, h)
-                } else {
-                    h
-                }
-            }),
-        };
+        });
         TapForward {
             logits: self.head.forward(h),
             tap: tap_out,
@@ -141,38 +123,97 @@ impl Network {
 
     /// Activations at `tap` (the block output), running the stack only as deep as needed.
     pub fn activations(&self, x: Tensor<4>, tap: Tap) -> Tensor<4> {
-        match &self.features {
-            Features::CornetZ(net) => {
-                let mut h = x;
-                for (area, block) in net.blocks() {
-                    h = block.forward(h);
-                    if area == tap {
-                        return h;
-                    }
-                }
-                h
+        let mut out = None;
+        self.features.forward_taps(x, Some(tap), &mut |area, h| {
+            if area == tap {
+                out = Some(h.clone());
             }
-            Features::Vgg16(net) => {
-                let mut out = None;
-                net.forward_with(x, |i, h| {
-                    if i == vgg16::CONV3 {
-                        out = Some(h.clone());
-                    }
-                    h
-                });
-                out.expect("VGG-16 has a third convolution")
+            h
+        });
+        out.unwrap_or_else(|| panic!("{} has no tap {tap}", self.spec().name))
+    }
+
+    /// [`Network::activations`] in evaluation mode on any device: BatchNorm normalises with its
+    /// running statistics and does not update them, drop path is off; gradients still reach
+    /// the weights. The training step reads the V1 teacher's stimuli out this way on models
+    /// with batch statistics, so that no batch statistics see them.
+    pub fn activations_eval(&self, x: Tensor<4>, tap: Tap) -> Tensor<4> {
+        layers::mode::eval_scope(|| self.activations(x, tap))
+    }
+
+    /// Activations at several taps (and the penultimate features when `penultimate`), running
+    /// the stack once and only as deep as needed; in the order of `taps`.
+    pub fn read_out(
+        &self,
+        x: Tensor<4>,
+        taps: &[Tap],
+        penultimate: bool,
+    ) -> (Vec<Tensor<4>>, Option<Tensor<2>>) {
+        let deepest = self.taps().into_iter().rev().find(|t| taps.contains(t));
+        let stop = if penultimate { None } else { deepest };
+        let mut got: Vec<(Tap, Tensor<4>)> = Vec::with_capacity(taps.len());
+        let h = self.features.forward_taps(x, stop, &mut |area, h| {
+            if taps.contains(&area) {
+                got.push((area, h.clone()));
             }
-        }
+            h
+        });
+        let acts = taps
+            .iter()
+            .map(|t| {
+                got.iter()
+                    .find(|(g, _)| g == t)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or_else(|| panic!("{} has no tap {t}", self.spec().name))
+            })
+            .collect();
+        (acts, penultimate.then(|| self.head.penultimate(h)))
     }
 
     /// Penultimate features (input of the last linear layer).
     pub fn penultimate(&self, x: Tensor<4>) -> Tensor<2> {
-        let h = match &self.features {
-            Features::CornetZ(net) => net.blocks().iter().fold(x, |h, (_, b)| b.forward(h)),
-            Features::Vgg16(net) => net.forward_with(x, |_, h| h),
-        };
+        let h = self.features.forward_taps(x, None, &mut |_, h| h);
         self.head.penultimate(h)
     }
+}
+
+/// Trainable parameters of model `cfg` at `input_size` with `classes` outputs (built on the
+/// CPU and dropped; BatchNorm running statistics are buffers, not counted). The `fc4096` head
+/// is counted, not built: on ResNet-50 at 224 px its first layer alone has 411M weights.
+pub fn parameter_count(cfg: &ModelConfig, input_size: usize, classes: usize) -> usize {
+    if cfg.head == Head::Fc4096 {
+        let (c, side) = Features::output_shape(cfg.arch, input_size);
+        let decoder = ModelConfig {
+            head: Head::Decoder,
+            ..cfg.clone()
+        };
+        let fc = |i: usize, o: usize| i * o + o;
+        return parameter_count(&decoder, input_size, classes) - fc(c, classes)
+            + fc(c * side * side, 4096)
+            + fc(4096, 4096)
+            + fc(4096, classes);
+    }
+    struct Count(usize, Vec<String>);
+    impl burn::module::ModuleVisitor for Count {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.1.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.1.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, p: &burn::module::Param<Tensor<D>>) {
+            let buffer = matches!(
+                self.1.last().map(String::as_str),
+                Some("running_mean" | "running_var" | "num_batches_tracked")
+            );
+            if !buffer {
+                self.0 += p.shape().num_elements();
+            }
+        }
+    }
+    let mut count = Count(0, Vec::new());
+    Network::new(cfg, input_size, classes, 0, &Device::default()).visit(&mut count);
+    count.0
 }
 
 #[cfg(test)]
@@ -180,9 +221,9 @@ mod tests {
     use super::*;
     use burn::tensor::Distribution;
 
-    fn cfg(arch: Arch, head: Head) -> ModelConfig {
+    fn cfg(arch: &str, head: Head) -> ModelConfig {
         ModelConfig {
-            arch,
+            arch: Arch::parse(arch).unwrap(),
             head,
             ..ModelConfig::default()
         }
@@ -194,11 +235,11 @@ mod tests {
         for size in [32usize, 227] {
             for head in [Head::Fc4096, Head::Decoder] {
                 if size == 227 && head == Head::Fc4096 {
-                    // 512*8*8 -> 4096 FC: checked by output_side below, too big for a unit test.
-                    assert_eq!(CornetZ::output_side(227), 8);
+                    // 512*8*8 -> 4096 FC: checked by output_shape below, too big for a unit test.
+                    assert_eq!(CornetZ::output_shape(227), (512, 8));
                     continue;
                 }
-                let net = Network::new(&cfg(Arch::CornetZ, head), size, 100, 4, &device);
+                let net = Network::new(&cfg("cornet_z", head), size, 100, 4, &device);
                 let x = Tensor::<4>::random([2, 3, size, size], Distribution::Default, &device);
                 assert_eq!(net.forward(x.clone()).dims(), [2, 100]);
                 let expect = if size == 32 {
@@ -216,9 +257,9 @@ mod tests {
                         [2, 512, 8, 8],
                     ]
                 };
-                for (tap, dims) in cornet_z::TAPS.iter().zip(expect) {
+                for (tap, dims) in net.taps().into_iter().zip(expect) {
                     assert_eq!(
-                        net.activations(x.clone(), *tap).dims(),
+                        net.activations(x.clone(), tap).dims(),
                         dims,
                         "{tap} at {size}"
                     );
@@ -230,10 +271,10 @@ mod tests {
     #[test]
     fn shared_pass_equals_separate_passes() {
         let device = Device::default();
-        let net = Network::new(&cfg(Arch::CornetZ, Head::Decoder), 32, 10, 4, &device);
+        let net = Network::new(&cfg("cornet_z", Head::Decoder), 32, 10, 4, &device);
         let x = Tensor::<4>::random([3, 3, 32, 32], Distribution::Default, &device);
         let e = Tensor::<4>::random([2, 3, 32, 32], Distribution::Default, &device);
-        for tap in cornet_z::TAPS {
+        for tap in net.taps() {
             let out = net.forward_with_tap(x.clone(), Some(e.clone()), tap);
             let logits = net.forward(x.clone());
             let acts = net.activations(e.clone(), tap).flatten::<2>(1, 3);
@@ -243,11 +284,44 @@ mod tests {
     }
 
     #[test]
-    fn vgg16_shapes() {
+    fn parameter_counts() {
+        // torchvision's resnet50 (1000 classes): 25,557,032; timm's efficientnet_b1: 7,794,184.
+        assert_eq!(
+            parameter_count(&cfg("resnet50", Head::Decoder), 224, 1000),
+            25_557_032
+        );
+        assert_eq!(
+            parameter_count(&cfg("efficientnet_b1", Head::Decoder), 240, 1000),
+            7_794_184
+        );
+        // The counted fc4096 head agrees with a built one.
+        let built = Network::new(
+            &cfg("cornet_z", Head::Fc4096),
+            32,
+            100,
+            0,
+            &Device::default(),
+        );
+        assert_eq!(
+            parameter_count(&cfg("cornet_z", Head::Fc4096), 32, 100),
+            built.num_params()
+        );
+    }
+
+    #[test]
+    fn read_out_equals_single_taps() {
         let device = Device::default();
-        let net = Network::new(&cfg(Arch::Vgg16, Head::Decoder), 32, 100, 4, &device);
+        let net = Network::new(&cfg("cornet_z", Head::Decoder), 32, 10, 4, &device);
         let x = Tensor::<4>::random([2, 3, 32, 32], Distribution::Default, &device);
-        assert_eq!(net.forward(x.clone()).dims(), [2, 100]);
-        assert_eq!(net.activations(x, Tap::Conv3).dims(), [2, 128, 16, 16]);
+        let taps = net.taps();
+        let (acts, pen) = net.read_out(x.clone(), &[taps[2], taps[0]], true);
+        assert_eq!(acts[0].dims(), [2, 256, 2, 2]);
+        assert_eq!(acts[1].dims(), [2, 64, 8, 8]);
+        let d = (acts[1].clone() - net.activations(x.clone(), taps[0]))
+            .abs()
+            .max()
+            .into_scalar::<f32>();
+        assert!(d < 1e-6);
+        assert_eq!(pen.unwrap().dims(), [2, 512]);
     }
 }

@@ -8,6 +8,8 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::conv::Conv;
+use super::registry::{Backbone, Depth, ModelSpec, Normalization, Tap, TapSpec};
+use crate::config::ModelConfig;
 
 /// Citation of the architecture.
 pub const CITATION: &str = "Simonyan & Zisserman (2015). Very deep convolutional networks for large-scale image recognition. ICLR";
@@ -67,5 +69,122 @@ impl Vgg16 {
     /// Output side for input side `n`.
     pub fn output_side(n: usize) -> usize {
         (0..5).fold(n, |n, _| n / 2)
+    }
+}
+
+/// Tap names of the 13 convolutions (after ReLU), in depth order.
+const TAP_NAMES: [&str; 13] = [
+    "conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "conv7", "conv8", "conv9", "conv10",
+    "conv11", "conv12", "conv13",
+];
+
+impl Backbone for Vgg16 {
+    const SPEC: ModelSpec = ModelSpec {
+        name: "vgg16",
+        summary: "VGG-16 (configuration D), 13 convolutions conv1..conv13",
+        citation: CITATION,
+        taps: &[
+            TapSpec {
+                name: "conv1",
+                depth: Depth::Early,
+                module: "features.Vgg16.convs.0",
+            },
+            TapSpec {
+                name: "conv2",
+                depth: Depth::Early,
+                module: "features.Vgg16.convs.1",
+            },
+            TapSpec {
+                name: "conv3",
+                depth: Depth::Early,
+                module: "features.Vgg16.convs.2",
+            },
+            TapSpec {
+                name: "conv4",
+                depth: Depth::Early,
+                module: "features.Vgg16.convs.3",
+            },
+            TapSpec {
+                name: "conv5",
+                depth: Depth::Middle,
+                module: "features.Vgg16.convs.4",
+            },
+            TapSpec {
+                name: "conv6",
+                depth: Depth::Middle,
+                module: "features.Vgg16.convs.5",
+            },
+            TapSpec {
+                name: "conv7",
+                depth: Depth::Middle,
+                module: "features.Vgg16.convs.6",
+            },
+            TapSpec {
+                name: "conv8",
+                depth: Depth::Middle,
+                module: "features.Vgg16.convs.7",
+            },
+            TapSpec {
+                name: "conv9",
+                depth: Depth::Middle,
+                module: "features.Vgg16.convs.8",
+            },
+            TapSpec {
+                name: "conv10",
+                depth: Depth::Middle,
+                module: "features.Vgg16.convs.9",
+            },
+            TapSpec {
+                name: "conv11",
+                depth: Depth::Late,
+                module: "features.Vgg16.convs.10",
+            },
+            TapSpec {
+                name: "conv12",
+                depth: Depth::Late,
+                module: "features.Vgg16.convs.11",
+            },
+            TapSpec {
+                name: "conv13",
+                depth: Depth::Late,
+                module: "features.Vgg16.convs.12",
+            },
+        ],
+        default_teacher_tap: "conv3",
+        default_input_size: 32,
+        min_input_size: 32,
+        normalization: Normalization::TrainingMean,
+        batch_stats: false,
+    };
+
+    fn build(_cfg: &ModelConfig, _input_size: usize, im2col: usize, device: &Device) -> Self {
+        Vgg16::new(im2col, device)
+    }
+
+    fn output_shape(input_size: usize) -> (usize, usize) {
+        (512, Vgg16::output_side(input_size))
+    }
+
+    fn forward_taps(
+        &self,
+        x: Tensor<4>,
+        stop_after: Option<Tap>,
+        at: &mut dyn FnMut(Tap, Tensor<4>) -> Tensor<4>,
+    ) -> Tensor<4> {
+        let mut x = x;
+        let mut i = 0;
+        for &c in LAYOUT.iter() {
+            if c == 0 {
+                x = self.pool.forward(x);
+            } else {
+                let tap = Tap::from_static(TAP_NAMES[i]);
+                x = at(tap, relu(self.convs[i].forward(x))); // [batch, c, side, side]
+                i += 1;
+                if stop_after == Some(tap) {
+                    break;
+                }
+            }
+        }
+        x
     }
 }

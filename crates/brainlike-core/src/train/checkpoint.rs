@@ -2,6 +2,7 @@
 //! optimiser state, and the metrics so far. Every file is written atomically and `state.json`
 //! last, so a checkpoint without `state.json` is incomplete and ignored.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
@@ -23,15 +24,46 @@ pub struct CheckpointState {
     pub rows: Vec<EpochMetrics>,
     /// Optimiser steps taken.
     pub steps: u64,
-    /// λ frozen by the static mode, once known.
+    /// λ frozen by the static mode, once known (checkpoints written before objectives kept
+    /// their own state; read for them, written as `objectives.teacher` now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed_lambda: Option<f64>,
+    /// Each stateful objective's state, by objective name.
+    #[serde(default)]
+    pub objectives: BTreeMap<String, serde_json::Value>,
 }
 
-/// Folder of the checkpoint after `epoch`.
+impl CheckpointState {
+    /// The state after `epoch` with `steps` optimiser steps and the objectives' states.
+    pub fn new(
+        epoch: usize,
+        rows: Vec<EpochMetrics>,
+        steps: u64,
+        objectives: BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        Self {
+            epoch,
+            rows,
+            steps,
+            fixed_lambda: None,
+            objectives,
+        }
+    }
+
+    /// The saved state of objective `name` (for a checkpoint of the older layout, the
+    /// teacher's frozen λ).
+    pub fn objective_state(&self, name: &str) -> Option<serde_json::Value> {
+        if let Some(v) = self.objectives.get(name) {
+            return Some(v.clone());
+        }
+        (name == "teacher" && self.fixed_lambda.is_some())
+            .then(|| serde_json::json!({ "fixed_lambda": self.fixed_lambda }))
+    }
+}
+
+/// Folder of the checkpoint after `epoch` (`checkpoints/epoch-NNNN`).
 pub fn dir(run_dir: &Path, epoch: usize) -> PathBuf {
-    run_dir
-        .join("checkpoints")
-        .join(format!("epoch-{epoch:04}"))
+    brainlike_run::checkpoint_dir(run_dir, epoch)
 }
 
 /// Writes a checkpoint and keeps only the newest `keep` (0 = all).
@@ -56,36 +88,17 @@ pub fn save(
         .map_err(|e| Error::Other(format!("saving optimiser for {}: {e:?}", d.display())))?;
     write_atomic(&d.join("optim.bpk"), &opt)?;
     let json = serde_json::to_vec_pretty(state).expect("state serialises");
-    write_atomic(&d.join("state.json"), &json)?;
-    if keep > 0 {
-        let mut all = list(run_dir);
-        all.sort();
-        let n = all.len();
-        for (epoch, path) in all.into_iter().take(n.saturating_sub(keep)) {
-            if epoch != state.epoch {
-                let _ = std::fs::remove_dir_all(path);
-            }
-        }
-    }
+    write_atomic(
+        &d.join(brainlike_run::checkpoints::CHECKPOINT_STATE_FILE),
+        &json,
+    )?;
+    brainlike_run::prune_checkpoints(run_dir, keep, state.epoch);
     Ok(())
 }
 
 /// Complete checkpoints (those with `state.json`), by epoch.
 pub fn list(run_dir: &Path) -> Vec<(usize, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(run_dir.join("checkpoints")) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            let epoch = name.strip_prefix("epoch-")?.parse().ok()?;
-            e.path()
-                .join("state.json")
-                .is_file()
-                .then(|| (epoch, e.path()))
-        })
-        .collect()
+    brainlike_run::list_checkpoints(run_dir)
 }
 
 /// Loads the newest complete checkpoint into `model` and `optim`.
@@ -95,7 +108,7 @@ pub fn load_latest(
     optim: ModuleOptimizer,
     device: &Device,
 ) -> Result<Option<(Network, ModuleOptimizer, CheckpointState)>> {
-    let Some((_, d)) = list(run_dir).into_iter().max_by_key(|(e, _)| *e) else {
+    let Some((_, d)) = brainlike_run::latest_checkpoint(run_dir) else {
         return Ok(None);
     };
     let read = |name: &str| {

@@ -3,11 +3,10 @@
 
 use burn::tensor::{Device, Tensor};
 
-use super::loss::cross_entropy;
-use crate::config::Tap;
+use super::objective::cross_entropy;
 use crate::data::batch::Batcher;
-use crate::data::cifar100::{NUM_FINE, Split};
-use crate::models::Network;
+use crate::data::dataset::Dataset;
+use crate::models::{Network, Tap};
 
 /// Evaluation batch size.
 pub const EVAL_BATCH: usize = 500;
@@ -25,12 +24,12 @@ pub struct Evaluation {
     pub superclass_error_frac: f64,
 }
 
-/// Evaluates `model` (no autodiff) on the first `n` images of `split`.
+/// Evaluates `model` (no autodiff) on the first `n` images of `data`. Without superclasses the
+/// superclass figures are 0.
 pub fn evaluate(
     model: &Network,
-    split: &Split,
+    data: &dyn Dataset,
     n: usize,
-    fine_to_coarse: &[u8; NUM_FINE],
     batcher: &Batcher,
     device: &Device,
 ) -> Evaluation {
@@ -38,7 +37,7 @@ pub fn evaluate(
     let (mut loss, mut correct, mut coarse_correct, mut errors, mut within) =
         (0.0, 0usize, 0usize, 0usize, 0usize);
     for chunk in idx.chunks(EVAL_BATCH) {
-        let (x, y) = batcher.batch(split, chunk, &split.fine, device);
+        let (x, y) = batcher.batch(data, chunk, device);
         let logits = model.forward(x);
         loss += cross_entropy(logits.clone(), y).into_scalar::<f64>() * chunk.len() as f64;
         let pred: Vec<i64> = logits
@@ -48,8 +47,11 @@ pub fn evaluate(
             .try_into_vec::<i64>()
             .expect("i64 predictions");
         for (&i, &p) in chunk.iter().zip(&pred) {
-            let (t, p) = (split.fine[i] as usize, p as usize);
-            let same_super = fine_to_coarse[p] == split.coarse[i];
+            let (t, p) = (data.label(i), p as usize);
+            let same_super = match (data.superclass_of_class(p), data.superclass(i)) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            };
             if p == t {
                 correct += 1;
             } else {
@@ -76,7 +78,7 @@ pub fn evaluate(
 /// (a unit = one channel at one position of the tapped layer's output).
 pub fn activation_variance(
     model: &Network,
-    split: &Split,
+    data: &dyn Dataset,
     n: usize,
     batcher: &Batcher,
     tap: Tap,
@@ -86,7 +88,7 @@ pub fn activation_variance(
     let mut sum: Option<Tensor<1>> = None;
     let mut sumsq: Option<Tensor<1>> = None;
     for chunk in idx.chunks(EVAL_BATCH) {
-        let (x, _) = batcher.batch(split, chunk, &split.fine, device);
+        let (x, _) = batcher.batch(data, chunk, device);
         let a = model.activations(x, tap).flatten::<2>(1, 3); // [batch, units]
         let s = a.clone().sum_dim(0).squeeze_dim::<1>(0);
         let q = (a.clone() * a).sum_dim(0).squeeze_dim::<1>(0);

@@ -8,7 +8,6 @@
 //! the gradient of the teacher term is scaled, not redirected); or λ is static (appendix A.1).
 //! The authors' released code uses `|d − d̂|` instead of the square: [`Penalty::Absolute`].
 
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor};
 
 use crate::config::{LambdaMode, Penalty, TeacherConfig};
@@ -16,13 +15,7 @@ use crate::config::{LambdaMode, Penalty, TeacherConfig};
 /// Guard against division by a vanishing teacher term.
 pub const EPS: f64 = 1e-12;
 
-/// Mean cross-entropy of `logits` `[batch, classes]` against `targets` `[batch]`; shape `[1]`.
-pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    let [n, _] = logits.dims();
-    let logp = log_softmax(logits, 1); // [batch, classes]
-    let picked = logp.gather(1, targets.reshape([n, 1])); // [batch, 1]
-    picked.mean().neg()
-}
+pub use super::objective::cross_entropy;
 
 /// Cosine distances `1 − cos(x_a, x_b)` between rows `a` and `b` of `acts` `[stimuli, features]`.
 pub fn pair_cosine_distances(acts: Tensor<2>, a: Tensor<1, Int>, b: Tensor<1, Int>) -> Tensor<1> {

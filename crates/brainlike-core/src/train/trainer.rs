@@ -1,6 +1,7 @@
-//! The training loop of Federer et al. (2019) §2.3–2.4: SGD on CIFAR-100 with the composite
-//! loss, the teacher on for the first N epochs, evaluation after every epoch, a checkpoint per
-//! epoch, resumable bit-for-bit on the same device.
+//! The training loop: epochs of [`Step`]s over a [`Dataset`], evaluation after every epoch, a
+//! checkpoint per epoch, resumable bit-for-bit on the same device. What a step does is decided
+//! by the parts [`build_step`] makes from the configuration (objectives, input transforms,
+//! after-step hooks, frozen groups); the optimiser and schedule come from [`super::optim`].
 //!
 //! Reproducibility: every random stream is derived from the one seed and the epoch number
 //! (data order, teacher-pair sampling, and the backend RNG that drives dropout is re-seeded at
@@ -12,37 +13,40 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, CheckpointState};
 use super::eval::{self, Evaluation};
-use super::loss;
+use super::freeze::Frozen;
 use super::metrics::{self, EpochMetrics, Summary};
-use crate::config::{LambdaMode, Tap, TeacherConfig, TrainConfig};
-use crate::data::batch::Batcher;
+use super::objective::{CrossEntropy, Teacher, TeacherData};
+use super::optim::{build_optimizer, learning_rate};
+use super::step::{Batch, Objective, Step};
+use crate::config::TrainConfig;
+use crate::data::batch::{Batcher, Preprocess};
 use crate::data::cifar100::{Cifar100, NUM_FINE};
+use crate::data::dataset::{Cifar100Split, Dataset, Part};
 use crate::data::{PairSet, Stimuli};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
-use crate::models::Network;
+use crate::models::{Network, Tap};
 
 /// Data a run needs, decoded once and shareable between runs of a sweep.
 #[derive(Clone)]
 pub struct Resources {
-    /// CIFAR-100.
-    pub cifar: Arc<Cifar100>,
+    /// Training images (labels possibly corrupted, §3.5).
+    pub train: Arc<dyn Dataset>,
+    /// Test images.
+    pub test: Arc<dyn Dataset>,
+    /// Where the data came from (for logs and records).
+    pub source: String,
     /// Teacher stimuli at the run's input size (None when the teacher is off).
     pub stimuli: Option<Arc<Stimuli>>,
     /// Teacher pairs (None when the teacher is off).
     pub pairs: Option<Arc<PairSet>>,
-    /// Training labels after label corruption (None = the data set's own).
-    pub train_labels: Option<Arc<Vec<u8>>>,
 }
 
 /// How a run is driven.
@@ -54,6 +58,13 @@ pub struct TrainOptions {
     pub progress: bool,
     /// Stop after this many epochs of this invocation (tests of resumption); None = all.
     pub stop_after: Option<usize>,
+    /// Start from these weights instead of the seeded initialisation (`--weights`): a
+    /// safetensors file as [`super::export::load_safetensors`] reads it (a PyTorch
+    /// `state_dict` for ResNet-50 / EfficientNet-B1). Its path is written to
+    /// `init_weights.txt` in the run directory.
+    pub weights: Option<std::path::PathBuf>,
+    /// Print one line per epoch to stderr (for logs: no terminal, no bar).
+    pub log_lines: bool,
 }
 
 /// The backend's kernel choice for [`crate::models::Conv`]: im2col for layers with at most
@@ -77,156 +88,93 @@ pub fn derive_seed(seed: u64, parts: &[u64]) -> u64 {
 }
 
 /// Stream ids for [`derive_seed`].
-mod stream {
+pub mod stream {
+    /// Weight initialisation.
     pub const INIT: u64 = 1;
+    /// Data order per epoch.
     pub const ORDER: u64 = 2;
+    /// Teacher pairs per epoch.
     pub const PAIRS: u64 = 3;
+    /// Backend RNG (dropout) per epoch.
     pub const DROPOUT: u64 = 4;
+    /// Label corruption.
+    pub const LABELS: u64 = 5;
 }
 
-/// Teacher stimuli on the device and the pair set.
-pub struct TeacherData {
-    /// `[stimuli, 3, s, s]`.
-    pub stimuli: Tensor<4>,
-    /// Pairs.
-    pub pairs: Arc<PairSet>,
+/// The run's tap for the teacher and the analyses.
+pub fn teacher_tap(cfg: &TrainConfig) -> Tap {
+    cfg.teacher.layer
 }
 
-/// One step's teacher input: the unique stimuli of the sampled pairs, the pairs as positions
-/// in that list, and the teacher distances.
-pub struct TeacherBatch {
-    /// `[unique, 3, s, s]`.
-    pub stimuli: Tensor<4>,
-    /// Positions of each pair's first stimulus.
-    pub a: Tensor<1, Int>,
-    /// Positions of each pair's second stimulus.
-    pub b: Tensor<1, Int>,
-    /// Teacher cosine distances, `[pairs]`.
-    pub distance: Tensor<1>,
-}
-
-impl TeacherData {
-    /// Uploads the stimuli to `device`.
-    pub fn new(stimuli: &Stimuli, pairs: Arc<PairSet>, device: &Device) -> Self {
-        let t = Tensor::<4>::from_data(
-            TensorData::new(
-                stimuli.pixels.clone(),
-                [stimuli.count, 3, stimuli.size, stimuli.size],
-            ),
-            device,
-        );
-        Self { stimuli: t, pairs }
-    }
-
-    /// Samples `k` distinct pairs (uniformly, without replacement within the step).
-    pub fn sample(&self, k: usize, rng: &mut ChaCha8Rng, device: &Device) -> TeacherBatch {
-        let pairs = &self.pairs.pairs;
-        let k = k.min(pairs.len());
-        let chosen = rand::seq::index::sample(rng, pairs.len(), k);
-        let mut unique: Vec<i64> = Vec::with_capacity(2 * k);
-        let pos = |s: u32, unique: &mut Vec<i64>| -> i64 {
-            match unique.iter().position(|&u| u == s as i64) {
-                Some(p) => p as i64,
-                None => {
-                    unique.push(s as i64);
-                    unique.len() as i64 - 1
-                }
-            }
+/// The parts of the training step for `cfg`: cross-entropy, the teacher when enabled (on
+/// `stimuli` and `pairs`), frozen groups. `pre` is the run's input preprocessing (for
+/// `teacher.center_stimuli`).
+pub fn build_step(
+    cfg: &TrainConfig,
+    stimuli: Option<&Stimuli>,
+    pairs: Option<&Arc<PairSet>>,
+    model: &Network,
+    pre: &Preprocess,
+    device: &Device,
+) -> Result<Step> {
+    let mut objectives: Vec<Box<dyn Objective>> = vec![Box::new(CrossEntropy {
+        label_smoothing: cfg.loss.label_smoothing,
+    })];
+    if cfg.teacher.enabled() {
+        let (Some(s), Some(p)) = (stimuli, pairs) else {
+            return Err(Error::Other(
+                "teacher enabled but no teacher data loaded".into(),
+            ));
         };
-        let (mut a, mut b, mut d) = (
-            Vec::with_capacity(k),
-            Vec::with_capacity(k),
-            Vec::with_capacity(k),
-        );
-        for i in chosen.iter() {
-            let p = pairs[i];
-            a.push(pos(p.a, &mut unique));
-            b.push(pos(p.b, &mut unique));
-            d.push(p.distance);
-        }
-        let n = d.len();
-        TeacherBatch {
-            stimuli: self.stimuli.clone().select(0, ints(unique, device)),
-            a: ints(a, device),
-            b: ints(b, device),
-            distance: Tensor::from_data(TensorData::new(d, [n]), device),
+        let pixels = if cfg.teacher.center_stimuli {
+            let plane = s.size * s.size;
+            s.pixels
+                .chunks_exact(plane)
+                .enumerate()
+                .flat_map(|(k, ch)| {
+                    let c = k % 3;
+                    ch.iter().map(move |&v| (v - pre.mean[c]) / pre.std[c])
+                })
+                .collect()
+        } else {
+            s.pixels.clone()
+        };
+        let data = TeacherData::new(pixels, s.count, s.size, p.clone(), device);
+        objectives.push(Box::new(Teacher::new(
+            cfg.teacher.clone(),
+            data,
+            teacher_tap(cfg),
+            cfg.seed,
+        )));
+    }
+    Ok(Step {
+        objectives,
+        transforms: Vec::new(),
+        hooks: Vec::new(),
+        frozen: Frozen::new(model, &cfg.optim.freeze)?,
+    })
+}
+
+/// Device-side sums over an epoch's steps: no host synchronisation per step.
+struct EpochSums {
+    ce: Tensor<1>,
+    correct: Tensor<1>,
+    teacher_term: Tensor<1>,
+    lambda: Tensor<1>,
+    teacher_steps: usize,
+}
+
+impl EpochSums {
+    fn new(device: &Device) -> Self {
+        let zeros = || Tensor::<1>::zeros([1], device);
+        Self {
+            ce: zeros(),
+            correct: zeros(),
+            teacher_term: zeros(),
+            lambda: zeros(),
+            teacher_steps: 0,
         }
     }
-}
-
-/// Device-side figures of one step (no host synchronisation).
-pub struct StepStats {
-    /// Cross-entropy, `[1]`.
-    pub ce: Tensor<1>,
-    /// Correct predictions, `[1]`.
-    pub correct: Tensor<1>,
-    /// Teacher term, when on.
-    pub teacher_term: Option<Tensor<1>>,
-    /// λ, when the teacher is on.
-    pub lambda: Option<Tensor<1>>,
-}
-
-/// One SGD step on the composite loss. With a teacher batch, its stimuli share the forward
-/// pass with the batch up to the tapped layer. `fixed_lambda` holds the frozen λ of the
-/// static mode once known.
-#[allow(clippy::too_many_arguments)]
-pub fn train_step(
-    model: Network,
-    optim: &mut ModuleOptimizer,
-    x: Tensor<4>,
-    y: Tensor<1, Int>,
-    teacher: Option<&TeacherBatch>,
-    cfg: &TeacherConfig,
-    fixed_lambda: &mut Option<f64>,
-    lr: f64,
-) -> (Network, StepStats) {
-    let n = x.dims()[0];
-    let (logits, total, ce, term, lam) = match teacher {
-        Some(tb) => {
-            let out = model.forward_with_tap(x, Some(tb.stimuli.clone()), cfg.layer);
-            let ce = loss::cross_entropy(out.logits.clone(), y.clone());
-            let acts = out.tap.expect("tap requested");
-            let dm = loss::pair_cosine_distances(acts, tb.a.clone(), tb.b.clone());
-            let term = loss::teacher_term(dm, tb.distance.clone(), cfg.penalty);
-            let lam = match (cfg.lambda_mode, *fixed_lambda) {
-                (LambdaMode::Static, Some(v)) => ce.clone().detach().zeros_like() + v,
-                (LambdaMode::Static, None) if cfg.static_lambda > 0.0 => {
-                    *fixed_lambda = Some(cfg.static_lambda);
-                    ce.clone().detach().zeros_like() + cfg.static_lambda
-                }
-                (LambdaMode::Static, None) => {
-                    // "init r": λ fixed at the first step's r·CE/T (appendix A.1).
-                    let l = loss::lambda(cfg, &ce, &term);
-                    *fixed_lambda = Some(l.clone().into_scalar::<f64>());
-                    l
-                }
-                (LambdaMode::Ratio, _) => loss::lambda(cfg, &ce, &term),
-            };
-            let total = ce.clone() + lam.clone() * term.clone();
-            (out.logits, total, ce, Some(term), Some(lam))
-        }
-        None => {
-            let logits = model.forward(x);
-            let ce = loss::cross_entropy(logits.clone(), y.clone());
-            (logits, ce.clone(), ce, None, None)
-        }
-    };
-    let pred = logits.detach().inner().argmax(1).reshape([n]);
-    let correct = pred.equal(y.inner()).int().sum().float();
-    let grads = GradientsParams::from_grads(total.backward(), &model);
-    let model = optim.step(lr, model, grads);
-    let stats = StepStats {
-        ce: ce.detach().inner(),
-        correct,
-        teacher_term: term.map(|t| t.detach().inner()),
-        lambda: lam.map(|l| l.detach().inner()),
-    };
-    (model, stats)
-}
-
-fn ints(v: Vec<i64>, device: &Device) -> Tensor<1, Int> {
-    let n = v.len();
-    Tensor::from_data(TensorData::new(v, [n]), device)
 }
 
 /// Trains one run as configured; writes the run directory and returns its summary.
@@ -234,80 +182,64 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     let (device_name, base_device) = crate::device::resolve(&cfg.device)?;
     let device = base_device.clone().autodiff();
     let out = cfg.out_dir.as_path();
+    // The writer lock, held for the whole run: a second `train` on this directory is refused
+    // with the holder's pid; temporary files of killed writers are swept.
+    let _writer = brainlike_run::RunDir::create(out)?;
     prepare_run_dir(cfg, &device_name, opts.resume)?;
+    super::resume::write_provenance(out, &res.source)?;
 
-    let cifar = &res.cifar;
-    let train_split = &cifar.train;
-    let train_labels: &[u8] = res
-        .train_labels
-        .as_deref()
-        .map(|v| v.as_slice())
-        .unwrap_or(&train_split.fine);
-    let n_train = if cfg.data.train_limit > 0 {
-        cfg.data.train_limit.min(train_split.len())
-    } else {
-        train_split.len()
-    };
-    let n_test = if cfg.data.test_limit > 0 {
-        cfg.data.test_limit.min(cifar.test.len())
-    } else {
-        cifar.test.len()
-    };
-    let mean = train_split.global_mean_first(n_train) as f32;
-    let batcher = Batcher {
-        center: mean,
-        input_size: cfg.data.input_size,
-    };
-    let eval_batcher = Batcher {
-        center: if cfg.data.center_eval { mean } else { 0.0 },
-        input_size: cfg.data.input_size,
-    };
+    let train_set = &*res.train;
+    let n_train = limit(cfg.data.train_limit, train_set.len());
+    let n_test = limit(cfg.data.test_limit, res.test.len());
+    let pre = run_preprocess(cfg, train_set);
+    let batcher = Batcher::new(pre);
+    let eval_batcher = eval_batcher(cfg, &pre);
 
     // Initialisation from the seed.
     device.seed(derive_seed(cfg.seed, &[stream::INIT]));
     let im2col = im2col_threshold(&device_name);
-    let mut model = Network::new(&cfg.model, cfg.data.input_size, NUM_FINE, im2col, &device);
-    let mut sgd = SgdConfig::new();
-    if cfg.optim.momentum > 0.0 {
-        sgd = sgd.with_momentum(Some(
-            MomentumConfig::new().with_momentum(cfg.optim.momentum),
-        ));
+    let classes = train_set.classes().len();
+    let mut model = Network::new(&cfg.model, cfg.data.input_size, classes, im2col, &device);
+    if let Some(w) = &opts.weights {
+        super::export::load_safetensors(&mut model, w)?;
+        let abs = std::fs::canonicalize(w).unwrap_or_else(|_| w.clone());
+        crate::fsutil::write_atomic(
+            &out.join("init_weights.txt"),
+            format!("{}\n", abs.display()).as_bytes(),
+        )?;
     }
-    if cfg.optim.weight_decay > 0.0 {
-        sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(cfg.optim.weight_decay as f32)));
-    }
-    let mut optim: ModuleOptimizer = sgd.init();
+    let mut optim = build_optimizer(&cfg.optim);
+    let mut step = build_step(
+        cfg,
+        res.stimuli.as_deref(),
+        res.pairs.as_ref(),
+        &model,
+        &pre,
+        &device,
+    )?;
 
     let mut rows: Vec<EpochMetrics> = Vec::new();
     let mut start_epoch = 1;
     let mut steps: u64 = 0;
-    let mut fixed_lambda: Option<f64> = None;
     if opts.resume && !checkpoint::list(out).is_empty() {
         let (m, o, state) = checkpoint::load_latest(out, model, optim, &device)?
             .expect("a complete checkpoint is listed");
         model = m;
         optim = o;
+        for obj in &mut step.objectives {
+            if let Some(s) = state.objective_state(obj.name()) {
+                obj.restore(&s);
+            }
+        }
         rows = state.rows;
         steps = state.steps;
-        fixed_lambda = state.fixed_lambda;
         start_epoch = state.epoch + 1;
     }
-
-    let teacher = match (&res.stimuli, &res.pairs) {
-        (Some(s), Some(p)) if cfg.teacher.enabled() => {
-            Some(TeacherData::new(s, p.clone(), &device))
-        }
-        _ if cfg.teacher.enabled() => {
-            return Err(Error::Other(
-                "teacher enabled but no teacher data loaded".into(),
-            ));
-        }
-        _ => None,
-    };
 
     let batch_size = cfg.optim.batch_size;
     let steps_per_epoch = n_train.div_ceil(batch_size);
     let run_start = Instant::now();
+    let (start_steps, mut last_checkpoint) = (steps, Instant::now());
     for epoch in start_epoch..=cfg.optim.epochs {
         if opts.stop_after.is_some_and(|k| epoch - start_epoch >= k) {
             break;
@@ -319,9 +251,9 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             cfg.seed,
             &[stream::ORDER, epoch as u64],
         )));
-        let mut pair_rng =
-            ChaCha8Rng::seed_from_u64(derive_seed(cfg.seed, &[stream::PAIRS, epoch as u64]));
-        let teacher_on = teacher.is_some() && cfg.teacher.epochs.active(epoch);
+        for obj in &mut step.objectives {
+            obj.start_epoch(epoch);
+        }
 
         let bar = progress_bar(
             opts.progress,
@@ -329,69 +261,80 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             epoch,
             cfg.optim.epochs,
         );
-        // Device-side accumulators: no host synchronisation per step.
-        let zeros = || Tensor::<1>::zeros([1], &base_device);
-        let (mut ce_sum, mut correct_sum, mut t_sum, mut lam_sum) =
-            (zeros(), zeros(), zeros(), zeros());
-        let mut teacher_steps = 0usize;
+        let mut sums = EpochSums::new(&base_device);
         let train_t0 = Instant::now();
         for (i, chunk) in order.chunks(batch_size).enumerate() {
-            let (x, y) = batcher.batch(train_split, chunk, train_labels, &device);
-            let composite = teacher_on && (!cfg.teacher.alternate_steps || steps % 2 == 1);
-            let teacher_batch = match (&teacher, composite) {
-                (Some(t), true) => {
-                    Some(t.sample(cfg.teacher.pairs_per_step, &mut pair_rng, &device))
-                }
-                _ => None,
-            };
-            let (m, stats) = train_step(
-                model,
-                &mut optim,
-                x,
-                y,
-                teacher_batch.as_ref(),
-                &cfg.teacher,
-                &mut fixed_lambda,
-                cfg.optim.lr,
-            );
+            let (x, y) = batcher.batch(train_set, chunk, &device);
+            let lr = learning_rate(&cfg.optim, steps, steps_per_epoch);
+            let (m, stats) = step.run(model, &mut optim, Batch::hard(x, y), lr, epoch, steps);
             model = m;
-            ce_sum = ce_sum + stats.ce;
-            correct_sum = correct_sum + stats.correct;
-            if let (Some(t), Some(l)) = (stats.teacher_term, stats.lambda) {
-                t_sum = t_sum + t;
-                lam_sum = lam_sum + l;
-                teacher_steps += 1;
+            sums.ce = sums.ce + stats.ce;
+            sums.correct = sums.correct + stats.correct;
+            let log = |name: &str| {
+                stats
+                    .logs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, t)| t.clone())
+            };
+            if let (Some(t), Some(l)) = (log("teacher_term"), log("lambda")) {
+                sums.teacher_term = sums.teacher_term + t;
+                sums.lambda = sums.lambda + l;
+                sums.teacher_steps += 1;
             }
             steps += 1;
             if let Some(bar) = &bar {
                 bar.inc(1);
                 if i % 20 == 19 || i + 1 == steps_per_epoch {
                     let seen = ((i + 1) * batch_size).min(n_train) as f64;
-                    let loss = ce_sum.clone().into_scalar::<f64>() / (i + 1) as f64;
-                    let acc = correct_sum.clone().into_scalar::<f64>() / seen;
-                    bar.set_message(format!("loss {loss:.3} acc {:.1}%", acc * 100.0));
+                    let loss = sums.ce.clone().into_scalar::<f64>() / (i + 1) as f64;
+                    let acc = sums.correct.clone().into_scalar::<f64>() / seen;
+                    let left = (cfg.optim.epochs - epoch + 1) * steps_per_epoch - (i + 1);
+                    let eta = super::resume::run_eta(
+                        run_start.elapsed(),
+                        (steps - start_steps) as usize,
+                        left,
+                    );
+                    bar.set_message(format!(
+                        "loss {loss:.3} acc {:.1}% | run eta {}",
+                        acc * 100.0,
+                        super::resume::clock(eta)
+                    ));
                 }
             }
         }
         let train_secs = train_t0.elapsed().as_secs_f64();
-        let train_loss = ce_sum.into_scalar::<f64>() / steps_per_epoch.max(1) as f64;
-        let train_acc = correct_sum.into_scalar::<f64>() / n_train.max(1) as f64;
-        let (teacher_loss, lambda) = if teacher_steps > 0 {
+        let train_loss = sums.ce.into_scalar::<f64>() / steps_per_epoch.max(1) as f64;
+        let train_acc = sums.correct.into_scalar::<f64>() / n_train.max(1) as f64;
+        let teacher_on = sums.teacher_steps > 0;
+        let (teacher_loss, lambda) = if sums.teacher_steps > 0 {
+            let k = sums.teacher_steps as f64;
             (
-                t_sum.into_scalar::<f64>() / teacher_steps as f64,
-                lam_sum.into_scalar::<f64>() / teacher_steps as f64,
+                sums.teacher_term.into_scalar::<f64>() / k,
+                sums.lambda.into_scalar::<f64>() / k,
             )
         } else {
             (0.0, 0.0)
         };
+        if !(train_loss.is_finite() && teacher_loss.is_finite() && lambda.is_finite()) {
+            return Err(Error::Other(format!(
+                "diverged: the mean training loss of epoch {epoch} (steps {}..{steps}) is \
+                 {train_loss} (teacher term {teacher_loss}); the last good checkpoint {} is \
+                 kept; try a smaller optim.lr",
+                steps - steps_per_epoch as u64 + 1,
+                match checkpoint::list(out).iter().map(|(e, _)| *e).max() {
+                    Some(e) => format!("(epoch {e}) in {}", out.join("checkpoints").display()),
+                    None => "(none: the first epoch diverged)".into(),
+                }
+            )));
+        }
         if let Some(bar) = &bar {
             bar.set_message("evaluating");
         }
         let ev: Evaluation = eval::evaluate(
             &model.valid(),
-            &cifar.test,
+            &*res.test,
             n_test,
-            &cifar.fine_to_coarse,
             &eval_batcher,
             &base_device,
         );
@@ -416,16 +359,40 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             images_per_sec: n_train as f64 / train_secs,
         });
         metrics::write_csv(&out.join("metrics.csv"), &rows)?;
+        if opts.log_lines {
+            let done_here = epoch + 1 - start_epoch;
+            let elapsed = run_start.elapsed();
+            let eta = super::resume::run_eta(elapsed, done_here, cfg.optim.epochs - epoch);
+            let line = super::resume::epoch_line(
+                rows.last().expect("pushed"),
+                cfg.optim.epochs,
+                teacher_on,
+                elapsed,
+                eta,
+            );
+            eprintln!("{line}");
+        }
+        // checkpoint.every_minutes: skip epoch-end checkpoints until the interval has passed;
+        // the last epoch of this invocation is always saved.
+        let every = cfg.checkpoint.every_minutes;
+        let last_here = epoch == cfg.optim.epochs
+            || opts
+                .stop_after
+                .is_some_and(|k| epoch + 1 - start_epoch >= k);
+        if every > 0.0 && !last_here && last_checkpoint.elapsed().as_secs_f64() < every * 60.0 {
+            continue;
+        }
+        last_checkpoint = Instant::now();
+        let objectives = step
+            .objectives
+            .iter()
+            .filter_map(|o| o.state().map(|s| (o.name().to_string(), s)))
+            .collect();
         checkpoint::save(
             out,
             &model,
             &optim,
-            &CheckpointState {
-                epoch,
-                rows: rows.clone(),
-                steps,
-                fixed_lambda,
-            },
+            &CheckpointState::new(epoch, rows.clone(), steps, objectives),
             cfg.checkpoint.keep,
         )?;
     }
@@ -446,9 +413,35 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         &model.valid(),
         res,
         &rows,
+        &pre,
         &eval_batcher,
         &base_device,
         run_start.elapsed().as_secs_f64(),
+    )
+}
+
+fn limit(k: usize, len: usize) -> usize {
+    if k > 0 { k.min(len) } else { len }
+}
+
+/// The batcher for evaluation images: the training preprocessing, or none at all when
+/// `data.center_eval = false` (the paper's literal "test images were not preprocessed").
+pub fn eval_batcher(cfg: &TrainConfig, pre: &Preprocess) -> Batcher {
+    if cfg.data.center_eval {
+        Batcher::new(*pre)
+    } else {
+        Batcher::new(Preprocess::identity(pre.input_size))
+    }
+}
+
+/// The preprocessing a run used, recomputed from its configuration and data.
+pub fn run_preprocess(cfg: &TrainConfig, train: &dyn Dataset) -> Preprocess {
+    let n = limit(cfg.data.train_limit, train.len());
+    Preprocess::resolve(
+        cfg.model.arch.spec().normalization,
+        train,
+        n,
+        cfg.data.input_size,
     )
 }
 
@@ -459,37 +452,32 @@ fn finish(
     model: &Network,
     res: &Resources,
     rows: &[EpochMetrics],
+    pre: &Preprocess,
     eval_batcher: &Batcher,
     device: &Device,
     seconds: f64,
 ) -> Result<Summary> {
     let out = cfg.out_dir.as_path();
-    super::export::save_safetensors(model, &out.join("weights.safetensors"))?;
-    let n_test = if cfg.data.test_limit > 0 {
-        cfg.data.test_limit.min(res.cifar.test.len())
-    } else {
-        res.cifar.test.len()
-    };
-    let variance = eval::activation_variance(
+    super::export::save_safetensors(
         model,
-        &res.cifar.test,
-        n_test,
-        eval_batcher,
-        tap_of(cfg),
-        device,
-    );
+        &out.join("weights.safetensors"),
+        &super::export::metadata(cfg, pre, &res.source),
+    )?;
+    let n_test = limit(cfg.data.test_limit, res.test.len());
+    let tap = teacher_tap(cfg);
+    let variance = eval::activation_variance(model, &*res.test, n_test, eval_batcher, tap, device);
     write_atomic(
         &out.join("analysis").join("activation_variance.json"),
-        serde_json::to_string_pretty(&serde_json::json!({ "layer": tap_of(cfg).name(), "mean_unit_variance": variance, "images": n_test }))
+        serde_json::to_string_pretty(&serde_json::json!({ "layer": tap.name(), "mean_unit_variance": variance, "images": n_test }))
             .expect("json")
             .as_bytes(),
     )?;
     tsne_of_tap(
         model,
-        &res.cifar.test,
+        &*res.test,
         n_test.min(TSNE_IMAGES),
         eval_batcher,
-        tap_of(cfg),
+        tap,
         device,
         cfg.seed,
         &out.join("analysis").join("tsne.csv"),
@@ -519,7 +507,7 @@ pub const TSNE_IMAGES: usize = 1280;
 #[allow(clippy::too_many_arguments)]
 fn tsne_of_tap(
     model: &Network,
-    split: &crate::data::Split,
+    data: &dyn Dataset,
     n: usize,
     batcher: &Batcher,
     tap: Tap,
@@ -534,7 +522,7 @@ fn tsne_of_tap(
     let mut rows: Vec<f64> = Vec::new();
     let mut dim = 0;
     for chunk in idx.chunks(super::eval::EVAL_BATCH) {
-        let (x, _) = batcher.batch(split, chunk, &split.fine, device);
+        let (x, _) = batcher.batch(data, chunk, device);
         let a = model.activations(x, tap).flatten::<2>(1, 3);
         dim = a.dims()[1];
         rows.extend(
@@ -557,15 +545,13 @@ fn tsne_of_tap(
             "{},{},{},{}\n",
             r.embedding.get(i, 0),
             r.embedding.get(i, 1),
-            split.fine[i],
-            split.coarse[i]
+            data.label(i),
+            data.superclass(i)
+                .map(|c| c.to_string())
+                .unwrap_or_default()
         ));
     }
     write_atomic(path, text.as_bytes())
-}
-
-fn tap_of(cfg: &TrainConfig) -> Tap {
-    cfg.teacher.layer
 }
 
 fn summary(
@@ -608,25 +594,28 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
         if !resume {
             return Err(Error::Config {
                 origin: out.display().to_string(),
-                msg: "a run already exists here; pass --resume to continue it, or choose another out_dir".into(),
+                msg: format!(
+                    "a run already exists here; continue it with `brainlike train --resume {}`, \
+                     or choose another out_dir",
+                    out.display()
+                ),
             });
         }
-        let strip = |t: &str| -> Option<TrainConfig> {
-            let mut c: TrainConfig = toml::from_str(t).ok()?;
-            c.threads = 0;
-            Some(c)
-        };
-        if strip(&old) != strip(&text) {
-            return Err(Error::Config {
-                origin: config_path.display().to_string(),
-                msg: "--resume with a different configuration than the run's own; resume with the same settings (see this file)".into(),
-            });
-        }
-        if out.join("summary.json").is_file() {
-            return Err(Error::Config {
-                origin: out.display().to_string(),
-                msg: "this run is already complete".into(),
-            });
+        let old: TrainConfig = toml::from_str(&old).map_err(|e| Error::Config {
+            origin: config_path.display().to_string(),
+            msg: e.to_string(),
+        })?;
+        let done = checkpoint::list(out)
+            .iter()
+            .map(|(e, _)| *e)
+            .max()
+            .unwrap_or(0);
+        let complete = out.join("summary.json").is_file();
+        super::resume::check_resume(&old, &resolved, done, complete, out)?;
+        if complete {
+            // Extending a finished run: it is incomplete again until the new last epoch.
+            let summary = out.join("summary.json");
+            std::fs::remove_file(&summary).map_err(|e| Error::io(&summary, e))?;
         }
     }
     write_atomic(&config_path, text.as_bytes())?;
@@ -678,12 +667,16 @@ pub fn load_resources_shared(
             None => Arc::new(Stimuli::load(&src, cfg.data.input_size)?),
         };
         let pairs = crate::data::teacher::load_pairs(&src, &cfg.teacher.pairs, stimuli.count)?;
+        let (fraction, seed) = (cfg.teacher.holdout_fraction, cfg.teacher.split_seed);
+        let split = crate::data::teacher::StimulusSplit::new(stimuli.count, fraction, seed);
+        let pairs = pairs.within(&split.teacher)?;
         (Some(stimuli), Some(Arc::new(pairs)))
     } else {
         (None, None)
     };
-    let train_labels = if cfg.data.label_corruption > 0.0 {
-        let seed = derive_seed(cfg.seed, &[5]);
+    let mut train = Cifar100Split::new(cifar.clone(), Part::Train);
+    if cfg.data.label_corruption > 0.0 {
+        let seed = derive_seed(cfg.seed, &[stream::LABELS]);
         let c = brainlike_stats::label_noise::corrupt_labels(
             &cifar.train.fine,
             NUM_FINE,
@@ -694,15 +687,14 @@ pub fn load_resources_shared(
             origin: "data.label_corruption".into(),
             msg: e.to_string(),
         })?;
-        Some(Arc::new(c.labels))
-    } else {
-        None
-    };
+        train = train.with_labels(Arc::new(c.labels));
+    }
     Ok(Resources {
-        cifar,
+        train: Arc::new(train),
+        test: Arc::new(Cifar100Split::new(cifar.clone(), Part::Test)),
+        source: cifar.source.display().to_string(),
         stimuli,
         pairs,
-        train_labels,
     })
 }
 

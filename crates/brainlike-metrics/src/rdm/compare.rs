@@ -1,50 +1,98 @@
-//! RDM comparison, as rsatoolbox 0.3.2 `rsatoolbox.rdm.compare`, and bootstrap
-//! confidence intervals over stimuli (conditions), as rsatoolbox's
-//! `inference.bootstrap_sample_pattern` + `RDMs.subsample_pattern`.
+//! RDM comparison, as rsatoolbox 0.3.2 `rsatoolbox.rdm.compare`, on the upper
+//! triangles (`k = 1`, the condensed vectors) of two RDMs.
 //!
 //! Entries that are NaN in either vector are dropped from both before comparing
 //! (rsatoolbox `_parse_input_rdms` drops NaN positions; it requires them to be
 //! in the same places, we drop the union).
+//!
+//! Ties (rsatoolbox issue #434 asks for this to be documented):
+//! * `spearman`: ties share their average rank (`scipy.stats.rankdata`), then
+//!   Pearson of the ranks (the usual tie-corrected Spearman). Favours models that
+//!   predict tied dissimilarities.
+//! * `rho-a`: the same average ranks, but normalised by the no-tie variance
+//!   `(n³ − n) / 12` instead of the ranks' own: the expected Spearman under random
+//!   tie breaking; equals `spearman` without ties, is smaller with them.
+//! * `tau-a`: `(concordant − discordant) / (n (n − 1) / 2)`: a pair tied in either
+//!   vector counts as neither, but stays in the denominator.
+//! * `kendall` (tau-b, `scipy.stats.kendalltau`): tied pairs are removed from
+//!   the denominator, `√((n₀ − n₁)(n₀ − n₂))`.
+//! * `pearson`, `cosine`, `corr-cov`, `cosine-cov` use the values, so ties need no
+//!   rule.
+//!
+//! The stimulus bootstrap lives in [`super::bootstrap`] (re-exported here).
 
 use super::Rdm;
+pub use super::bootstrap::{BootstrapResult, bootstrap_compare};
+use super::whiten::cov_weighting;
 use crate::error::{Error, Result};
 use crate::stats;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-/// How two RDMs (or two dissimilarity vectors) are compared.
+/// How two RDMs (or two dissimilarity vectors) are compared. Names (`name()`,
+/// `FromStr`) are the `brainlike compare --method` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CompareMethod {
-    /// Cosine similarity of the vectors (rsatoolbox `cosine`). Beware: two
-    /// all-positive RDMs have a high cosine even when unrelated.
+    /// `cosine`: cosine similarity of the vectors (rsatoolbox `cosine`; 0 when
+    /// either vector is all zeros). Beware: two all-positive RDMs have a high
+    /// cosine even when unrelated.
     Cosine,
-    /// Pearson correlation: subtract each vector's mean, then cosine
-    /// (rsatoolbox `corr`).
+    /// `pearson`: subtract each vector's mean, then cosine (rsatoolbox `corr`).
     Pearson,
-    /// Spearman correlation: average ranks (ties share the mean rank, scipy
-    /// `rankdata`), subtract the mean rank, cosine (rsatoolbox `spearman`).
+    /// `spearman`: average ranks (ties share the mean rank, scipy `rankdata`),
+    /// subtract the mean rank, cosine (rsatoolbox `spearman`).
     Spearman,
-    /// rsatoolbox `rho-a`: ranks centred as for Spearman, then
-    /// `12 Σ r1 r2 / (n³ − n)` (equals Spearman without ties, smaller with ties).
+    /// `rho-a`: ranks centred as for Spearman, then `12 Σ r1 r2 / (n³ − n)`
+    /// (rsatoolbox `rho-a`; equals Spearman without ties, smaller with ties).
     RhoA,
-    /// Kendall's tau-a: `(concordant − discordant) / (n (n−1) / 2)`; tied pairs
-    /// count as neither (rsatoolbox `tau-a`, O(n log n)).
+    /// `tau-a`: Kendall's tau-a, `(concordant − discordant) / (n (n−1) / 2)`;
+    /// tied pairs count as neither (rsatoolbox `tau-a`, O(n log n)).
     KendallTauA,
-    /// Kendall's tau-b (scipy `kendalltau`; rsatoolbox `kendall`).
+    /// `kendall`: Kendall's tau-b (scipy `kendalltau`; rsatoolbox `kendall`).
     KendallTauB,
+    /// `corr-cov`: subtract the mean, whiten with the RDM covariance under
+    /// i.i.d. pattern noise, cosine (rsatoolbox `corr_cov`, `sigma_k=None`; see
+    /// [`super::whiten`]).
+    CorrCov,
+    /// `cosine-cov`: whiten, cosine: the whitened unbiased RDM cosine similarity
+    /// (rsatoolbox `cosine_cov`, `sigma_k=None`).
+    CosineCov,
 }
 
 impl CompareMethod {
-    /// Short name (`cosine`, `corr`, `spearman`, `rho-a`, `tau-a`, `tau-b`).
+    /// Every method, in the order `brainlike compare --help` lists them.
+    pub const ALL: [CompareMethod; 8] = [
+        CompareMethod::Spearman,
+        CompareMethod::RhoA,
+        CompareMethod::KendallTauA,
+        CompareMethod::KendallTauB,
+        CompareMethod::Pearson,
+        CompareMethod::Cosine,
+        CompareMethod::CorrCov,
+        CompareMethod::CosineCov,
+    ];
+
+    /// Name (`spearman`, `rho-a`, `tau-a`, `kendall`, `pearson`, `cosine`,
+    /// `corr-cov`, `cosine-cov`).
     pub fn name(&self) -> &'static str {
         match self {
             CompareMethod::Cosine => "cosine",
-            CompareMethod::Pearson => "corr",
+            CompareMethod::Pearson => "pearson",
             CompareMethod::Spearman => "spearman",
             CompareMethod::RhoA => "rho-a",
             CompareMethod::KendallTauA => "tau-a",
-            CompareMethod::KendallTauB => "tau-b",
+            CompareMethod::KendallTauB => "kendall",
+            CompareMethod::CorrCov => "corr-cov",
+            CompareMethod::CosineCov => "cosine-cov",
+        }
+    }
+
+    /// The method's name in rsatoolbox 0.3.2 `compare(..., method=...)`.
+    pub fn rsatoolbox_name(&self) -> &'static str {
+        match self {
+            CompareMethod::Pearson => "corr",
+            CompareMethod::CorrCov => "corr_cov",
+            CompareMethod::CosineCov => "cosine_cov",
+            other => other.name(),
         }
     }
 }
@@ -52,16 +100,69 @@ impl CompareMethod {
 impl std::str::FromStr for CompareMethod {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
+        if let Some(m) = CompareMethod::ALL.into_iter().find(|m| m.name() == s) {
+            return Ok(m);
+        }
         Ok(match s {
-            "cosine" => CompareMethod::Cosine,
-            "corr" | "pearson" | "correlation" => CompareMethod::Pearson,
-            "spearman" => CompareMethod::Spearman,
-            "rho-a" | "rho_a" => CompareMethod::RhoA,
-            "tau-a" | "tau_a" | "kendall_tau_a" => CompareMethod::KendallTauA,
-            "tau-b" | "kendall" | "kendall_tau_b" => CompareMethod::KendallTauB,
-            other => return Err(Error::Invalid(format!("unknown comparison {other:?}"))),
+            "corr" | "correlation" => CompareMethod::Pearson,
+            "rho_a" => CompareMethod::RhoA,
+            "tau_a" | "kendall_tau_a" => CompareMethod::KendallTauA,
+            "tau-b" | "kendall_tau_b" => CompareMethod::KendallTauB,
+            "corr_cov" => CompareMethod::CorrCov,
+            "cosine_cov" => CompareMethod::CosineCov,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown comparison {other:?} (one of: {})",
+                    CompareMethod::ALL.map(|m| m.name()).join(", ")
+                )));
+            }
         })
     }
+}
+
+/// Number of conditions of a condensed vector of length `len`.
+pub fn n_conditions_of(len: usize) -> Result<usize> {
+    let n = ((1.0 + (1.0 + 8.0 * len as f64).sqrt()) / 2.0).round() as usize;
+    if n * n.saturating_sub(1) / 2 != len {
+        return Err(Error::Invalid(format!(
+            "{len} dissimilarities are not the upper triangle of a square RDM"
+        )));
+    }
+    Ok(n)
+}
+
+/// `corr-cov` / `cosine-cov` of two condensed vectors of an `n`-condition RDM
+/// (NaN entries missing); `groups` as in [`cov_weighting`].
+pub(crate) fn compare_cov(
+    a: &[f64],
+    b: &[f64],
+    n: usize,
+    centre: bool,
+    groups: Option<&[usize]>,
+) -> Result<f64> {
+    let present: Vec<bool> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| !x.is_nan() && !y.is_nan())
+        .collect();
+    let pick = |v: &[f64]| -> Vec<f64> {
+        let x: Vec<f64> = v
+            .iter()
+            .zip(&present)
+            .filter(|(_, p)| **p)
+            .map(|(x, _)| *x)
+            .collect();
+        if centre { centred(&x) } else { x }
+    };
+    let (va, vb) = (pick(a), pick(b));
+    if va.len() < 2 {
+        return Err(Error::Invalid(format!(
+            "need at least 2 non-NaN dissimilarities to compare, got {}",
+            va.len()
+        )));
+    }
+    let w = cov_weighting(&[&va, &vb], &present, n, groups)?;
+    Ok(stats::cosine(&w[0], &w[1]))
 }
 
 fn centred(x: &[f64]) -> Vec<f64> {
@@ -73,6 +174,10 @@ fn centred(x: &[f64]) -> Vec<f64> {
 pub fn compare_vectors(a: &[f64], b: &[f64], method: CompareMethod) -> Result<f64> {
     if a.len() != b.len() {
         return Err(Error::shape("compared vectors", a.len(), b.len()));
+    }
+    if let CompareMethod::CorrCov | CompareMethod::CosineCov = method {
+        let n = n_conditions_of(a.len())?;
+        return compare_cov(a, b, n, method == CompareMethod::CorrCov, None);
     }
     let (a, b): (Vec<f64>, Vec<f64>) = a
         .iter()
@@ -101,6 +206,7 @@ pub fn compare_vectors(a: &[f64], b: &[f64], method: CompareMethod) -> Result<f6
         }
         CompareMethod::KendallTauA => stats::kendall_tau_a(&a, &b),
         CompareMethod::KendallTauB => stats::kendall_tau_b(&a, &b),
+        CompareMethod::CorrCov | CompareMethod::CosineCov => unreachable!("handled above"),
     })
 }
 
@@ -114,67 +220,4 @@ pub fn compare(a: &Rdm, b: &Rdm, method: CompareMethod) -> Result<f64> {
         ));
     }
     compare_vectors(a.condensed(), b.condensed(), method)
-}
-
-/// Result of a bootstrap over stimuli.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BootstrapResult {
-    /// The comparison on the full (not resampled) RDMs.
-    pub point: f64,
-    /// Mean of the bootstrap values.
-    pub mean: f64,
-    /// Standard error: standard deviation (ddof = 1) of the bootstrap values.
-    pub se: f64,
-    /// Lower percentile bound (`100 (1 − level) / 2`-th percentile).
-    pub ci_low: f64,
-    /// Upper percentile bound (`100 (1 + level) / 2`-th percentile).
-    pub ci_high: f64,
-    /// Confidence level of the interval (e.g. 0.95).
-    pub level: f64,
-    /// Every bootstrap value (samples that could not be compared are skipped).
-    pub samples: Vec<f64>,
-}
-
-/// Bootstrap over stimuli: draw `n` conditions with replacement (seeded
-/// ChaCha8), subsample both RDMs with the same draw (pairs of a duplicated
-/// condition with itself become NaN and are dropped, as rsatoolbox's
-/// `subsample_pattern`; the draw is sorted as rsatoolbox does), compare.
-/// Percentile interval at `level` (e.g. 0.95).
-pub fn bootstrap_compare(
-    a: &Rdm,
-    b: &Rdm,
-    method: CompareMethod,
-    n_bootstrap: usize,
-    level: f64,
-    seed: u64,
-) -> Result<BootstrapResult> {
-    let point = compare(a, b, method)?;
-    if !(0.0..1.0).contains(&level) {
-        return Err(Error::Invalid(format!(
-            "level must be in [0, 1), got {level}"
-        )));
-    }
-    let n = a.n_conditions();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut samples = Vec::with_capacity(n_bootstrap);
-    for _ in 0..n_bootstrap {
-        let mut idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-        idx.sort_unstable();
-        let (sa, sb) = (a.subsample(&idx), b.subsample(&idx));
-        if let Ok(v) = compare(&sa, &sb, method)
-            && v.is_finite()
-        {
-            samples.push(v);
-        }
-    }
-    let alpha = (1.0 - level) / 2.0 * 100.0;
-    Ok(BootstrapResult {
-        point,
-        mean: stats::mean(&samples),
-        se: stats::std(&samples, 1),
-        ci_low: stats::percentile(&samples, alpha),
-        ci_high: stats::percentile(&samples, 100.0 - alpha),
-        level,
-        samples,
-    })
 }

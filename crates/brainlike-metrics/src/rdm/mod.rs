@@ -10,8 +10,10 @@
 //! order (`(0,1), (0,2), …, (0,n-1), (1,2), …`), as rsatoolbox's
 //! `_extract_triu_` / `RDMs.get_vectors()` and `scipy.spatial.distance.squareform`.
 
+pub mod bootstrap;
 pub mod compare;
 pub mod pairs;
+pub mod whiten;
 
 use crate::error::{Error, Result};
 use crate::linalg::{Real, col_means, gram, to_f64};
@@ -19,36 +21,56 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 /// Dissimilarity measure used to build an RDM.
+///
+/// Names (`name()`, `FromStr`) are the `brainlike rdm --method` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RdmMethod {
-    /// Correlation distance `d(i,j) = 1 − r(x_i, x_j)`, `r` the Pearson
-    /// correlation between the two condition patterns across channels.
+    /// `correlation`: `d(i,j) = 1 − r(x_i, x_j)`, `r` the Pearson
+    /// correlation between the two stimulus patterns across units.
     /// Computed as: centre each row, scale it to unit norm, `1 − Xn Xnᵀ`.
     /// As rsatoolbox 0.3.2 `calc_rdm(method="correlation")`.
     /// Rows with zero variance give NaN entries (as rsatoolbox).
     Correlation,
-    /// Cosine distance `d(i,j) = 1 − x_i·x_j / (‖x_i‖ ‖x_j‖)` (no centring).
-    /// Not a method of rsatoolbox 0.3.2's `calc_rdm`; it equals
-    /// `scipy.spatial.distance.pdist(X, "cosine")`. Zero rows give NaN.
+    /// `cosine`: `d(i,j) = 1 − x_i·x_j / (‖x_i‖ ‖x_j‖)` (no centring), clamped
+    /// to `[0, 2]` against round-off. Not a method of rsatoolbox 0.3.2's
+    /// `calc_rdm`; it equals `scipy.spatial.distance.pdist(X, "cosine")` except
+    /// for an all-zero row: it has no direction, and its distance to every
+    /// other stimulus (another all-zero row included) is 1, orthogonal (scipy
+    /// gives NaN). The workspace's one cosine RDM: the teacher builder
+    /// (`brainlike_stats::teacher`) and the scorer both use it. A row holding a
+    /// NaN gives NaN entries.
     Cosine,
-    /// Plain Euclidean distance `d(i,j) = ‖x_i − x_j‖₂`
+    /// `euclidean`: plain Euclidean distance `d(i,j) = ‖x_i − x_j‖₂`
     /// (`scipy.spatial.distance.pdist(X, "euclidean")`).
     Euclidean,
-    /// rsatoolbox's `"euclidean"`: the **squared** Euclidean distance divided by
-    /// the number of channels, `d(i,j) = ‖x_i − x_j‖² / p`.
-    /// As rsatoolbox 0.3.2 `calc_rdm(method="euclidean")`
-    /// (`(s_i + s_j − 2 G_ij) / p`; we clamp tiny negative round-off to 0).
+    /// `sqeuclidean`: squared Euclidean distance `d(i,j) = ‖x_i − x_j‖²`
+    /// (`scipy.spatial.distance.pdist(X, "sqeuclidean")`).
+    SqEuclidean,
+    /// `mean-sqeuclidean`: the squared Euclidean distance divided by the
+    /// number of units, `d(i,j) = ‖x_i − x_j‖² / p`. This is what rsatoolbox
+    /// 0.3.2 calls `"euclidean"` (`calc_rdm(method="euclidean")`; the name is
+    /// misleading, rsatoolbox issue #179 "squared vs non-squared distances").
     SquaredEuclideanPerChannel,
 }
 
 impl RdmMethod {
-    /// Short name (`correlation`, `cosine`, `euclidean`, `sq_euclidean_per_channel`).
+    /// Every method, in the order `brainlike rdm --help` lists them.
+    pub const ALL: [RdmMethod; 5] = [
+        RdmMethod::Correlation,
+        RdmMethod::Cosine,
+        RdmMethod::Euclidean,
+        RdmMethod::SqEuclidean,
+        RdmMethod::SquaredEuclideanPerChannel,
+    ];
+
+    /// Name (`correlation`, `cosine`, `euclidean`, `sqeuclidean`, `mean-sqeuclidean`).
     pub fn name(&self) -> &'static str {
         match self {
             RdmMethod::Correlation => "correlation",
             RdmMethod::Cosine => "cosine",
             RdmMethod::Euclidean => "euclidean",
-            RdmMethod::SquaredEuclideanPerChannel => "sq_euclidean_per_channel",
+            RdmMethod::SqEuclidean => "sqeuclidean",
+            RdmMethod::SquaredEuclideanPerChannel => "mean-sqeuclidean",
         }
     }
 }
@@ -56,14 +78,21 @@ impl RdmMethod {
 impl std::str::FromStr for RdmMethod {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
+        if let Some(m) = RdmMethod::ALL.into_iter().find(|m| m.name() == s) {
+            return Ok(m);
+        }
         Ok(match s {
-            "correlation" => RdmMethod::Correlation,
-            "cosine" => RdmMethod::Cosine,
-            "euclidean" | "plain_euclidean" => RdmMethod::Euclidean,
+            "plain_euclidean" => RdmMethod::Euclidean,
+            "sq_euclidean" => RdmMethod::SqEuclidean,
             "sq_euclidean_per_channel" | "rsatoolbox_euclidean" => {
                 RdmMethod::SquaredEuclideanPerChannel
             }
-            other => return Err(Error::Invalid(format!("unknown RDM method {other:?}"))),
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown RDM method {other:?} (one of: {})",
+                    RdmMethod::ALL.map(|m| m.name()).join(", ")
+                )));
+            }
         })
     }
 }
@@ -84,6 +113,17 @@ pub struct Rdm {
 pub fn condensed_index(n: usize, i: usize, j: usize) -> usize {
     debug_assert!(i < j && j < n);
     n * i - i * (i + 1) / 2 + (j - i - 1)
+}
+
+/// The pair `(i, j)`, `i < j`, at position `k` of the condensed vector of an
+/// `n`-condition RDM (inverse of [`condensed_index`]).
+pub fn condensed_pair(n: usize, k: usize) -> (usize, usize) {
+    let (mut i, mut k) = (0, k);
+    while k >= n - 1 - i {
+        k -= n - 1 - i;
+        i += 1;
+    }
+    (i, i + 1 + k)
 }
 
 impl Rdm {
@@ -186,10 +226,16 @@ fn triu_map(g: &Array2<f64>, f: impl Fn(usize, usize, f64) -> f64) -> Vec<f64> {
     v
 }
 
-/// Scale each row to unit norm (rows of zero norm become NaN, as numpy's 0/0).
-fn normalise_rows(x: &mut Array2<f64>) {
+/// Scale each row to unit norm. Rows of zero norm become NaN (numpy's 0/0,
+/// rsatoolbox's correlation RDM) or, with `zero_rows_orthogonal`, stay zero so
+/// that their cosine with every row is 0 (the cosine convention, see
+/// [`RdmMethod::Cosine`]). Rows holding a NaN stay NaN.
+pub(crate) fn normalise_rows(x: &mut Array2<f64>, zero_rows_orthogonal: bool) {
     for mut row in x.axis_iter_mut(Axis(0)) {
         let nrm = row.dot(&row).sqrt();
+        if nrm == 0.0 && zero_rows_orthogonal {
+            continue;
+        }
         row.mapv_inplace(|v| v / nrm);
     }
 }
@@ -211,22 +257,28 @@ pub fn calc_rdm<T: Real>(features: ArrayView2<'_, T>, method: RdmMethod) -> Resu
                 let m: Array1<f64> = x.mean_axis(Axis(1)).expect("p > 0");
                 x -= &m.insert_axis(Axis(1));
             }
-            normalise_rows(&mut x);
+            let cosine = method == RdmMethod::Cosine;
+            normalise_rows(&mut x, cosine);
             let g = gram(x.view());
-            triu_map(&g, |_, _, gij| 1.0 - gij)
+            if cosine {
+                triu_map(&g, |_, _, gij| (1.0 - gij).clamp(0.0, 2.0))
+            } else {
+                triu_map(&g, |_, _, gij| 1.0 - gij)
+            }
         }
-        RdmMethod::Euclidean | RdmMethod::SquaredEuclideanPerChannel => {
+        RdmMethod::Euclidean | RdmMethod::SqEuclidean | RdmMethod::SquaredEuclideanPerChannel => {
             // distances are invariant to centring the columns; centring
             // reduces cancellation in s_i + s_j − 2 G_ij
             let cm = col_means(x.view());
             x -= &cm;
             let g = gram(x.view());
             let d: Vec<f64> = (0..n).map(|i| g[[i, i]]).collect();
+            let sq = |i: usize, j: usize, gij: f64| (d[i] + d[j] - 2.0 * gij).max(0.0);
             let pf = p as f64;
-            if method == RdmMethod::Euclidean {
-                triu_map(&g, |i, j, gij| (d[i] + d[j] - 2.0 * gij).max(0.0).sqrt())
-            } else {
-                triu_map(&g, |i, j, gij| (d[i] + d[j] - 2.0 * gij).max(0.0) / pf)
+            match method {
+                RdmMethod::Euclidean => triu_map(&g, |i, j, gij| sq(i, j, gij).sqrt()),
+                RdmMethod::SqEuclidean => triu_map(&g, sq),
+                _ => triu_map(&g, |i, j, gij| sq(i, j, gij) / pf),
             }
         }
     };
@@ -240,12 +292,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cosine_zero_row_is_orthogonal_correlation_constant_row_is_nan() {
+        let x = ndarray::arr2(&[[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]);
+        let d = calc_rdm(x.view(), RdmMethod::Cosine).unwrap();
+        assert_eq!(d.get(0, 1), 1.0);
+        assert!((d.get(0, 2) - (1.0 - 0.5f64.sqrt())).abs() < 1e-15);
+        for i in 0..3 {
+            assert_eq!(d.get(i, 3), 1.0);
+        }
+        assert_eq!(d.get(3, 4), 1.0);
+        let y = ndarray::arr2(&[[1.0, 2.0, 3.0], [2.0, 2.0, 2.0], [3.0, 1.0, 2.0]]);
+        let c = calc_rdm(y.view(), RdmMethod::Correlation).unwrap();
+        assert!(c.get(0, 1).is_nan() && !c.get(0, 2).is_nan());
+    }
+
+    #[test]
     fn condensed_order() {
         let n = 5;
         let mut k = 0;
         for i in 0..n {
             for j in i + 1..n {
                 assert_eq!(condensed_index(n, i, j), k);
+                assert_eq!(condensed_pair(n, k), (i, j));
                 k += 1;
             }
         }

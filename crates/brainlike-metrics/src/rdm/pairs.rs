@@ -9,7 +9,7 @@
 use super::compare::{CompareMethod, compare_vectors};
 use crate::error::{Error, Result};
 use crate::linalg::{Real, to_f64};
-use ndarray::{ArrayView2, Axis};
+use ndarray::ArrayView2;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -89,8 +89,9 @@ impl PairList {
 }
 
 /// Cosine distance `1 − cos(x_a, x_b)` for each pair, from a feature matrix
-/// (conditions x channels). Rows are normalised once, then one dot product per
-/// pair. Zero rows give NaN.
+/// (conditions x channels), as [`super::RdmMethod::Cosine`] (clamped to
+/// `[0, 2]`; an all-zero row is at distance 1 from every other row). Rows are
+/// normalised once, then one dot product per pair.
 pub fn pair_cosine_distances<T: Real>(
     features: ArrayView2<'_, T>,
     pairs: &[(usize, usize)],
@@ -102,13 +103,10 @@ pub fn pair_cosine_distances<T: Real>(
         )));
     }
     let mut x = to_f64(features);
-    for mut row in x.axis_iter_mut(Axis(0)) {
-        let nrm = row.dot(&row).sqrt();
-        row.mapv_inplace(|v| v / nrm);
-    }
+    super::normalise_rows(&mut x, true);
     Ok(pairs
         .iter()
-        .map(|&(a, b)| 1.0 - x.row(a).dot(&x.row(b)))
+        .map(|&(a, b)| (1.0 - x.row(a).dot(&x.row(b))).clamp(0.0, 2.0))
         .collect())
 }
 

@@ -1,29 +1,17 @@
 //! Reading a sweep directory: `SWEEP/runs/<run_id>/{config.toml, metrics.csv,
-//! summary.json, analysis/activation_variance.json, analysis/tsne.csv}`.
+//! summary.json, analysis/activation_variance.json, analysis/tsne.csv}`. The run-directory
+//! files and statuses are brainlike-run's; this module adds the analysis files and what a
+//! report may use of a run.
 
 use crate::error::{Result, StatsError};
+use brainlike_run::{RunConfig, RunStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// One row of `metrics.csv` (accuracies are fractions 0..1).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct MetricsRow {
-    /// Epoch (1-based in the trainer's files).
-    pub epoch: u32,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Training accuracy.
-    pub train_acc: f64,
-    /// Test loss.
-    pub test_loss: f64,
-    /// Test accuracy.
-    pub test_acc: f64,
-    /// Superclass accuracy (NaN if the column is absent).
-    pub test_coarse_acc: f64,
-    /// Of the test errors, the fraction within the true superclass (Table 1).
-    pub superclass_error_frac: f64,
-}
+/// One row of `metrics.csv` (brainlike-run's [`brainlike_run::EpochRow`]).
+pub use brainlike_run::EpochRow as MetricsRow;
+pub use brainlike_run::flatten_toml;
 
 /// One point of `analysis/tsne.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -38,35 +26,6 @@ pub struct TsnePoint {
     pub coarse_label: usize,
 }
 
-/// Where a run stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum RunStatus {
-    /// `summary.json` exists.
-    Finished,
-    /// Some epochs written, no `summary.json` yet (running, crashed or stopped).
-    Partial,
-    /// No finished epoch (`metrics.csv` absent or empty).
-    NoEpochs,
-    /// A file could not be read; the run is not used.
-    Invalid {
-        /// The error, naming the file and place.
-        reason: String,
-    },
-}
-
-impl RunStatus {
-    /// Short text for tables.
-    pub fn describe(&self) -> String {
-        match self {
-            RunStatus::Finished => "finished".into(),
-            RunStatus::Partial => "partial (no summary.json)".into(),
-            RunStatus::NoEpochs => "missing (no finished epoch)".into(),
-            RunStatus::Invalid { reason } => format!("invalid: {reason}"),
-        }
-    }
-}
-
 /// One run of a sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
@@ -76,8 +35,10 @@ pub struct RunRecord {
     pub dir: PathBuf,
     /// `config.toml` flattened to dotted keys (values as text; strings unquoted).
     pub config: BTreeMap<String, String>,
-    /// Status.
+    /// Where the run stands (complete iff `summary.json` exists).
     pub status: RunStatus,
+    /// Why a file of the run could not be read, if one could not: the run is not used.
+    pub invalid: Option<String>,
     /// Rows of `metrics.csv`, sorted by epoch.
     pub metrics: Vec<MetricsRow>,
     /// `analysis/activation_variance.json`'s `mean_unit_variance`, when present.
@@ -93,115 +54,60 @@ impl RunRecord {
     pub fn last(&self) -> Option<&MetricsRow> {
         self.metrics.last()
     }
-}
 
-/// Flatten a TOML table to dotted keys. Strings are unquoted; other values use TOML's
-/// notation (arrays and inline tables as TOML text).
-pub fn flatten_toml(value: &toml::Value) -> BTreeMap<String, String> {
-    fn go(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
-        match v {
-            toml::Value::Table(t) => {
-                for (k, v) in t {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    go(&key, v, out);
-                }
+    /// Complete and readable: used in the final-epoch statistics.
+    pub fn is_finished(&self) -> bool {
+        self.invalid.is_none() && self.status == RunStatus::Complete
+    }
+
+    /// Some epochs but no `summary.json` (running, interrupted or failed): used in the
+    /// per-epoch curves only.
+    pub fn is_partial(&self) -> bool {
+        self.invalid.is_none() && self.status != RunStatus::Complete && !self.metrics.is_empty()
+    }
+
+    /// No finished epoch and no summary.
+    pub fn is_missing(&self) -> bool {
+        self.invalid.is_none() && self.status != RunStatus::Complete && self.metrics.is_empty()
+    }
+
+    /// A file could not be read.
+    pub fn is_invalid(&self) -> bool {
+        self.invalid.is_some()
+    }
+
+    /// Short text for tables: finished, partial (...), missing (...), invalid: reason.
+    pub fn describe(&self) -> String {
+        if let Some(reason) = &self.invalid {
+            return format!("invalid: {reason}");
+        }
+        if self.is_finished() {
+            return "finished".into();
+        }
+        let why = match &self.status {
+            RunStatus::Running { holder } => format!("running: {holder}; "),
+            RunStatus::Failed { message } => {
+                format!("failed: {}; ", message.lines().next().unwrap_or(""))
             }
-            toml::Value::String(s) => {
-                out.insert(prefix.to_string(), s.clone());
-            }
-            toml::Value::Float(f) => {
-                out.insert(prefix.to_string(), format!("{f}"));
-            }
-            other => {
-                out.insert(prefix.to_string(), other.to_string());
-            }
+            _ => String::new(),
+        };
+        if self.metrics.is_empty() {
+            format!("missing ({why}no finished epoch)")
+        } else {
+            format!("partial ({why}no summary.json)")
         }
     }
-    let mut out = BTreeMap::new();
-    go("", value, &mut out);
-    out
 }
 
 fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| StatsError::io(path, "reading", e))
 }
 
-/// Read `metrics.csv`. Required columns: `epoch`, `train_loss`, `train_acc`,
-/// `test_loss`, `test_acc`, `superclass_error_frac`; `test_coarse_acc` optional.
+/// Read `metrics.csv`, sorted by epoch. Required columns: `epoch`, `train_loss`,
+/// `train_acc`, `test_loss`, `test_acc`, `superclass_error_frac`; the others are NaN when
+/// absent.
 pub fn read_metrics_csv(path: &Path) -> Result<Vec<MetricsRow>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| StatsError::parse(path, "header", "a CSV file", e.to_string()))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| StatsError::parse(path, "line 1", "a CSV header", e.to_string()))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let required = [
-        "epoch",
-        "train_loss",
-        "train_acc",
-        "test_loss",
-        "test_acc",
-        "superclass_error_frac",
-    ];
-    let mut idx = BTreeMap::new();
-    for name in required {
-        let i = col(name).ok_or_else(|| {
-            StatsError::parse(
-                path,
-                "line 1",
-                format!("a `{name}` column"),
-                headers.iter().collect::<Vec<_>>().join(","),
-            )
-        })?;
-        idx.insert(name, i);
-    }
-    let coarse = col("test_coarse_acc");
-    let mut rows = Vec::new();
-    for (k, rec) in rdr.records().enumerate() {
-        let line = k + 2;
-        let rec = rec.map_err(|e| {
-            StatsError::parse(path, format!("line {line}"), "a CSV record", e.to_string())
-        })?;
-        let num = |name: &str, i: usize| -> Result<f64> {
-            let text = rec.get(i).unwrap_or("");
-            text.parse::<f64>().map_err(|_| {
-                StatsError::parse(
-                    path,
-                    format!("line {line}, column `{name}`"),
-                    "a number",
-                    format!("{text:?}"),
-                )
-            })
-        };
-        let epoch_text = rec.get(idx["epoch"]).unwrap_or("");
-        let epoch = epoch_text.parse::<u32>().map_err(|_| {
-            StatsError::parse(
-                path,
-                format!("line {line}, column `epoch`"),
-                "a non-negative integer",
-                format!("{epoch_text:?}"),
-            )
-        })?;
-        rows.push(MetricsRow {
-            epoch,
-            train_loss: num("train_loss", idx["train_loss"])?,
-            train_acc: num("train_acc", idx["train_acc"])?,
-            test_loss: num("test_loss", idx["test_loss"])?,
-            test_acc: num("test_acc", idx["test_acc"])?,
-            test_coarse_acc: match coarse {
-                Some(i) => num("test_coarse_acc", i)?,
-                None => f64::NAN,
-            },
-            superclass_error_frac: num("superclass_error_frac", idx["superclass_error_frac"])?,
-        });
-    }
+    let mut rows = brainlike_run::read_metrics(path)?;
     rows.sort_by_key(|r| r.epoch);
     Ok(rows)
 }
@@ -298,82 +204,58 @@ fn load_run(dir: &Path) -> RunRecord {
         run_id,
         dir: dir.to_path_buf(),
         config: BTreeMap::new(),
-        status: RunStatus::NoEpochs,
+        status: brainlike_run::run_status(dir, None),
+        invalid: None,
         metrics: Vec::new(),
         activation_variance: None,
         activation_layer: None,
         tsne: None,
     };
-    let invalid = |rec: &mut RunRecord, e: StatsError| {
-        rec.status = RunStatus::Invalid {
-            reason: e.to_string(),
-        };
-    };
-    let cfg_path = dir.join("config.toml");
-    let cfg = read_text(&cfg_path).and_then(|text| {
-        text.parse::<toml::Table>().map_err(|e| {
-            let loc = e
-                .span()
-                .map(|s| format!("line {}", text[..s.start].matches('\n').count() + 1))
-                .unwrap_or_else(|| "document".into());
-            StatsError::parse(&cfg_path, loc, "TOML", e.message().to_string())
-        })
-    });
-    match cfg {
-        Ok(t) => rec.config = flatten_toml(&toml::Value::Table(t)),
+    match RunConfig::read(&dir.join(brainlike_run::CONFIG_FILE)) {
+        Ok(c) => rec.config = c.flatten(),
         Err(e) => {
-            invalid(&mut rec, e);
+            rec.invalid = Some(e.to_string());
             return rec;
         }
     }
-    let metrics_path = dir.join("metrics.csv");
+    let metrics_path = dir.join(brainlike_run::METRICS_FILE);
     if metrics_path.is_file() {
         match read_metrics_csv(&metrics_path) {
             Ok(m) => rec.metrics = m,
             Err(e) => {
-                invalid(&mut rec, e);
+                rec.invalid = Some(e.to_string());
                 return rec;
             }
         }
     }
-    rec.status = if dir.join("summary.json").is_file() {
-        if rec.metrics.is_empty() {
-            RunStatus::Invalid {
-                reason: format!(
-                    "{}: summary.json exists but metrics.csv has no rows",
-                    dir.display()
-                ),
-            }
-        } else {
-            RunStatus::Finished
-        }
-    } else if rec.metrics.is_empty() {
-        RunStatus::NoEpochs
-    } else {
-        RunStatus::Partial
-    };
-    let av = dir.join("analysis").join("activation_variance.json");
+    if rec.status == RunStatus::Complete && rec.metrics.is_empty() {
+        rec.invalid = Some(format!(
+            "{}: summary.json exists but metrics.csv has no rows",
+            dir.display()
+        ));
+    }
+    let av = dir.join(brainlike_run::ACTIVATION_VARIANCE_FILE);
     if av.is_file() {
         match read_activation_variance(&av) {
             Ok((layer, v)) => {
                 rec.activation_variance = Some(v);
                 rec.activation_layer = layer;
             }
-            Err(e) => invalid(&mut rec, e),
+            Err(e) => rec.invalid = Some(e.to_string()),
         }
     }
-    let ts = dir.join("analysis").join("tsne.csv");
+    let ts = dir.join(brainlike_run::TSNE_FILE);
     if ts.is_file() {
         match read_tsne_csv(&ts) {
             Ok(p) => rec.tsne = Some(p),
-            Err(e) => invalid(&mut rec, e),
+            Err(e) => rec.invalid = Some(e.to_string()),
         }
     }
     rec
 }
 
 /// Read every run directory under `sweep_dir/runs/`, sorted by run id. Unreadable runs
-/// are returned with [`RunStatus::Invalid`]; only a missing `runs/` folder is an error.
+/// are returned with [`RunRecord::invalid`] set; only a missing `runs/` folder is an error.
 pub fn load_runs(sweep_dir: &Path) -> Result<Vec<RunRecord>> {
     let runs_dir = sweep_dir.join("runs");
     let entries =
@@ -386,5 +268,39 @@ pub fn load_runs(sweep_dir: &Path) -> Result<Vec<RunRecord>> {
         }
     }
     dirs.sort();
-    Ok(dirs.iter().map(|d| load_run(d)).collect())
+    let mut runs: Vec<RunRecord> = dirs.iter().map(|d| load_run(d)).collect();
+    mark_repeats(&mut runs);
+    Ok(runs)
+}
+
+/// Keys that do not change what a run computes: where it wrote, read data, and ran.
+const NOT_IDENTITY: &[&str] = &["out_dir", "threads", "device", "data.dir", "data.offline"];
+
+/// Two runs with the same configuration and seed are one sample, not n = 2: every repeat
+/// after the first (finished runs first, then by run id) is marked [`RunRecord::invalid`],
+/// naming the run it repeats, and is not counted.
+fn mark_repeats(runs: &mut [RunRecord]) {
+    let counts = |r: &RunRecord| r.is_finished() || r.is_partial();
+    let mut order: Vec<usize> = (0..runs.len()).filter(|&i| counts(&runs[i])).collect();
+    order.sort_by_key(|&i| (!runs[i].is_finished(), runs[i].run_id.clone()));
+    let mut seen: BTreeMap<Vec<(String, String)>, String> = BTreeMap::new();
+    for i in order {
+        let key: Vec<(String, String)> = runs[i]
+            .config
+            .iter()
+            .filter(|(k, _)| !NOT_IDENTITY.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        match seen.get(&key) {
+            Some(first) => {
+                runs[i].invalid = Some(format!(
+                    "same configuration and seed as run {first}: a repeat, not an \
+                     independent sample; counted once (as {first})"
+                ));
+            }
+            None => {
+                seen.insert(key, runs[i].run_id.clone());
+            }
+        }
+    }
 }

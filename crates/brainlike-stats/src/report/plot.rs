@@ -22,6 +22,69 @@ pub fn register_font() {
     });
 }
 
+/// The Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"): eight colours
+/// distinguishable with every common colour-vision deficiency. Lines and categories take
+/// them in order (after black, kept for reference lines and a baseline drawn black).
+pub const OKABE_ITO: [RGBColor; 8] = [
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(240, 228, 66),  // yellow
+    RGBColor(0, 0, 0),       // black
+];
+
+/// The colour of the `i`-th series: black stays black (a baseline), every other colour is
+/// replaced by the `i`-th Okabe–Ito colour, so figures are colour-blind safe whatever colours
+/// the caller chose.
+fn safe_color(color: RGBColor, i: usize) -> RGBColor {
+    if color == RGBColor(0, 0, 0) {
+        color
+    } else {
+        OKABE_ITO[i % 7]
+    }
+}
+
+/// CIFAR-100's 20 superclasses, in the order of the coarse labels.
+pub const SUPERCLASSES: [&str; 20] = [
+    "aquatic mammals",
+    "fish",
+    "flowers",
+    "food containers",
+    "fruit, vegetables",
+    "household electrical",
+    "household furniture",
+    "insects",
+    "large carnivores",
+    "large man-made outdoor",
+    "large natural outdoor",
+    "large omni-/herbivores",
+    "medium mammals",
+    "non-insect invertebrates",
+    "people",
+    "reptiles",
+    "small mammals",
+    "trees",
+    "vehicles 1",
+    "vehicles 2",
+];
+
+/// Whether an axis counts epochs (its ticks are whole numbers).
+fn is_epoch_axis(label: &str) -> bool {
+    label.to_lowercase().contains("epoch")
+}
+
+/// Tick text for a whole-number axis: the integer, or nothing between integers.
+fn integer_tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-6 {
+        format!("{}", v.round() as i64)
+    } else {
+        String::new()
+    }
+}
+
 /// Figure size in pixels (PNG) / user units (SVG).
 const SIZE: (u32, u32) = (900, 600);
 
@@ -177,6 +240,13 @@ fn draw_line_chart<DB: DrawingBackend>(
     .unwrap_or((0.0, 1.0));
     let (x0, x1) = if xs.1 > xs.0 { xs } else { pad(xs, 0.5) };
     let (y0, y1) = pad(ys, 0.06);
+    let epochs = is_epoch_axis(&spec.x_label);
+    // Whole epochs: at most 10 ticks, each on an integer.
+    let x_ticks = if epochs {
+        ((x1 - x0).round() as usize + 1).clamp(2, 10)
+    } else {
+        10
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(&spec.title, ("sans-serif", 22))
         .margin(15)
@@ -184,8 +254,12 @@ fn draw_line_chart<DB: DrawingBackend>(
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(s)?;
+    let default_tick = |v: &f64| format!("{v}");
+    let tick: &dyn Fn(&f64) -> String = if epochs { &integer_tick } else { &default_tick };
     chart
         .configure_mesh()
+        .x_labels(x_ticks)
+        .x_label_formatter(tick)
         .x_desc(spec.x_label.as_str())
         .y_desc(spec.y_label.as_str())
         .label_style(("sans-serif", 14))
@@ -204,8 +278,9 @@ fn draw_line_chart<DB: DrawingBackend>(
             .label(label.as_str())
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
     }
-    for line in &spec.series {
-        let color = line.color;
+    let mut any_band = false;
+    for (i, line) in spec.series.iter().enumerate() {
+        let color = safe_color(line.color, i);
         let band: Vec<(f64, f64)> = line
             .points
             .iter()
@@ -220,6 +295,7 @@ fn draw_line_chart<DB: DrawingBackend>(
             )
             .collect();
         if band.len() >= 4 {
+            any_band = true;
             chart
                 .draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))
                 .map_err(s)?;
@@ -240,6 +316,16 @@ fn draw_line_chart<DB: DrawingBackend>(
         anno.label(line.label.as_str()).legend(move |(x, y)| {
             PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
         });
+    }
+    if any_band {
+        let grey = RGBColor(120, 120, 120);
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(s)?
+            .label("shaded: mean ± SEM across seeds")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 20, y + 5)], grey.mix(0.3).filled())
+            });
     }
     chart
         .configure_series_labels()
@@ -293,6 +379,14 @@ fn draw_category_chart<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(s)?;
+    if spec.categories.iter().any(|c| c.sem.is_finite()) {
+        root.draw(&Text::new(
+            "error bars: mean ± SEM across seeds",
+            (90, 48),
+            ("sans-serif", 12).into_font().color(&BLACK),
+        ))
+        .map_err(s)?;
+    }
     let mark_offset = (y1 - y0) * 0.03;
     for (i, c) in spec.categories.iter().enumerate() {
         if !c.mean.is_finite() {
@@ -305,7 +399,7 @@ fn draw_category_chart<DB: DrawingBackend>(
                         (SegmentValue::Exact(i), y0.max(0.0).min(c.mean)),
                         (SegmentValue::Exact(i + 1), c.mean),
                     ],
-                    c.color.mix(0.85).filled(),
+                    safe_color(c.color, i).mix(0.85).filled(),
                 )))
                 .map_err(s)?;
         } else {
@@ -313,12 +407,16 @@ fn draw_category_chart<DB: DrawingBackend>(
                 .draw_series(std::iter::once(Circle::new(
                     (SegmentValue::CenterOf(i), c.mean),
                     5,
-                    c.color.filled(),
+                    safe_color(c.color, i).filled(),
                 )))
                 .map_err(s)?;
         }
         let top = if c.sem.is_finite() {
-            let err = if spec.bars { BLACK } else { c.color };
+            let err = if spec.bars {
+                BLACK
+            } else {
+                safe_color(c.color, i)
+            };
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![
@@ -379,6 +477,9 @@ fn draw_scatter<DB: DrawingBackend>(
     spec: &Scatter,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(s)?;
+    // The plot on the left, a legend of the superclasses on the right: 20 classes as the 8
+    // Okabe–Ito colours × 3 marker shapes (colour alone cannot separate 20 for every reader).
+    let (plot, legend) = root.split_horizontally(SIZE.0 as i32 - 210);
     let xs = pad(
         finite_range(spec.points.iter().map(|p| p.0)).unwrap_or((0.0, 1.0)),
         0.05,
@@ -387,8 +488,8 @@ fn draw_scatter<DB: DrawingBackend>(
         finite_range(spec.points.iter().map(|p| p.1)).unwrap_or((0.0, 1.0)),
         0.05,
     );
-    let mut chart = ChartBuilder::on(root)
-        .caption(&spec.title, ("sans-serif", 20))
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(&spec.title, ("sans-serif", 16))
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -396,18 +497,89 @@ fn draw_scatter<DB: DrawingBackend>(
         .map_err(s)?;
     chart
         .configure_mesh()
-        .x_desc("t-SNE 1")
-        .y_desc("t-SNE 2")
+        .x_desc("t-SNE dimension 1 (arbitrary units)")
+        .y_desc("t-SNE dimension 2 (arbitrary units)")
         .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(s)?;
-    chart
-        .draw_series(
-            spec.points
-                .iter()
-                .filter(|p| p.0.is_finite() && p.1.is_finite())
-                .map(|&(x, y, c)| Circle::new((x, y), 2, PALETTE20[c % 20].filled())),
-        )
+    let finite: Vec<(f64, f64, usize)> = spec
+        .points
+        .iter()
+        .copied()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    for &(x, y, c) in &finite {
+        let color = OKABE_ITO[c % 8];
+        match (c / 8) % 3 {
+            0 => chart
+                .draw_series(std::iter::once(Circle::new((x, y), 3, color.filled())))
+                .map(|_| ()),
+            1 => chart
+                .draw_series(std::iter::once(TriangleMarker::new(
+                    (x, y),
+                    4,
+                    color.filled(),
+                )))
+                .map(|_| ()),
+            _ => chart
+                .draw_series(std::iter::once(Cross::new(
+                    (x, y),
+                    3,
+                    color.stroke_width(2),
+                )))
+                .map(|_| ()),
+        }
         .map_err(s)?;
+    }
+    let mut classes: Vec<usize> = finite.iter().map(|p| p.2).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    legend
+        .draw(&Text::new(
+            "superclass",
+            (8, 30),
+            ("sans-serif", 14).into_font().color(&BLACK),
+        ))
+        .map_err(s)?;
+    for (row, &c) in classes.iter().enumerate() {
+        let y = 55 + 24 * row as i32;
+        let color = OKABE_ITO[c % 8];
+        let at = (16, y);
+        match (c / 8) % 3 {
+            0 => legend.draw(&Circle::new(at, 4, color.filled())),
+            1 => legend.draw(&TriangleMarker::new(at, 5, color.filled())),
+            _ => legend.draw(&Cross::new(at, 4, color.stroke_width(2))),
+        }
+        .map_err(s)?;
+        let name = SUPERCLASSES.get(c).copied().unwrap_or("?");
+        legend
+            .draw(&Text::new(
+                format!("{c}: {name}"),
+                (28, y - 7),
+                ("sans-serif", 12).into_font().color(&BLACK),
+            ))
+            .map_err(s)?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_ticks_are_whole_and_colours_colour_blind_safe() {
+        assert_eq!(integer_tick(&3.0), "3");
+        assert_eq!(integer_tick(&2.5), "");
+        assert!(is_epoch_axis("epoch") && !is_epoch_axis("weighting ratio r"));
+        assert_eq!(safe_color(RGBColor(0, 0, 0), 3), RGBColor(0, 0, 0));
+        for i in 0..10 {
+            assert!(OKABE_ITO.contains(&safe_color(RGBColor(150, 0, 0), i)));
+        }
+        assert_ne!(
+            safe_color(RGBColor(1, 2, 3), 1),
+            safe_color(RGBColor(1, 2, 3), 2)
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //! - needs `out_dir`; epochs from `optim.epochs` (default 3); each epoch sleeps
 //!   `FAKE_TRAIN_EPOCH_MS` milliseconds (default 50), appends a row to `metrics.csv`, then
 //!   writes `checkpoint.json`; `--resume` continues after the checkpoint's epoch, dropping
-//!   metrics rows past it; finally `summary.json` (temporary file + rename).
+//!   metrics rows past it; finally `summary.json` (brainlike-run's atomic write).
 //! - appends `begin <pid> <mode>` / `end <pid>` to `attempts.txt`, and refuses (exit 3)
 //!   to train a run whose `summary.json` exists, so a test can see double work.
 //! - `fake.fail_once = true` fails the first attempt (exit 1) after one epoch.
@@ -18,7 +18,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use brainlike_sweep::{ProcessRunner, SweepArgs, run_sweep};
+use brainlike_run::write_atomic;
+use brainlike_sweep::{ProcessRunner, SweepArgs, sweep_main};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|exe| {
                 let runner = ProcessRunner::new(&exe);
-                run_sweep(&a, &runner, &exe).map(|o| o.exit_code())
+                sweep_main(&a, &runner, &exe)
             }),
     };
     match result {
@@ -133,7 +134,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<u8> {
     for epoch in done + 1..=epochs {
         std::thread::sleep(std::time::Duration::from_millis(ms));
         append(&metrics, &format!("{epoch},{:.4}", 0.01 * epoch as f64))?;
-        write_atomic(&ckpt, &format!("{{\"epoch\": {epoch}}}"))?;
+        write_atomic(&ckpt, format!("{{\"epoch\": {epoch}}}").as_bytes())?;
         if fail_once && !out_dir.join("failed_once").exists() {
             std::fs::write(out_dir.join("failed_once"), "")?;
             eprintln!("fake_train: failing on purpose after epoch {epoch}");
@@ -148,7 +149,7 @@ fn train(a: &TrainArgs) -> anyhow::Result<u8> {
     });
     write_atomic(
         &out_dir.join("summary.json"),
-        &serde_json::to_string_pretty(&summary)?,
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
     append(&out_dir.join("attempts.txt"), &format!("end {pid}"))?;
     Ok(0)
@@ -160,10 +161,4 @@ fn append(path: &Path, line: &str) -> std::io::Result<()> {
         .append(true)
         .open(path)?;
     writeln!(f, "{line}")
-}
-
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(tmp, path)
 }
