@@ -366,3 +366,123 @@ fn teacher_term_alone_is_minimised_through_the_shared_pass() {
         "teacher term on 200 held pairs: {before} -> {after}"
     );
 }
+
+/// Flips `n` bytes in the middle of `path` (the length is unchanged).
+fn damage(path: &std::path::Path, n: usize) {
+    let mut b = std::fs::read(path).unwrap();
+    let mid = b.len() / 2;
+    for x in &mut b[mid..mid + n] {
+        *x = !*x;
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn damaged_newest_checkpoint_falls_back_and_still_ends_bit_equal() {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = small_config(dir.path().join("a"));
+    a.data.train_limit = 128;
+    a.data.test_limit = 50;
+    a.checkpoint.keep = 0;
+    let res = load_resources_with(&a, cifar()).unwrap();
+    train(&a, &res, &TrainOptions::default()).unwrap();
+
+    let mut b = a.clone();
+    b.out_dir = dir.path().join("b");
+    let stopped = train(
+        &b,
+        &res,
+        &TrainOptions {
+            stop_after: Some(2),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let ckpt = b.out_dir.join("checkpoints/epoch-0002");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ckpt.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["sha256"]["model.bpk"].as_str().unwrap().len(), 64);
+    assert!(
+        state["config"]
+            .as_str()
+            .unwrap()
+            .contains("train_limit = 128")
+    );
+    damage(&ckpt.join("model.bpk"), 1000);
+    let resumed = train(
+        &b,
+        &res,
+        &TrainOptions {
+            resume: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Epoch 2 was trained again from epoch 1's checkpoint: same tensors as uninterrupted.
+    assert!(
+        tensors(&a.out_dir.join("weights.safetensors"))
+            == tensors(&b.out_dir.join("weights.safetensors")),
+        "run resumed from the older checkpoint differs from the uninterrupted run"
+    );
+    let (ra, rb) = (
+        read_csv(&a.out_dir.join("metrics.csv")).unwrap(),
+        read_csv(&b.out_dir.join("metrics.csv")).unwrap(),
+    );
+    assert_eq!(ra.len(), 3);
+    assert_eq!(rb.len(), 3);
+    for (x, y) in ra.iter().zip(&rb) {
+        assert_eq!((x.train_loss, x.test_acc), (y.train_loss, y.test_acc));
+    }
+    // summary.json counts the seconds of both invocations.
+    assert!(
+        resumed.seconds > stopped.seconds,
+        "summary seconds {} do not include the first invocation's {}",
+        resumed.seconds,
+        stopped.seconds
+    );
+}
+
+#[test]
+fn lost_config_is_taken_from_the_checkpoint_and_damage_everywhere_is_an_error() {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = small_config(dir.path().join("c"));
+    a.data.train_limit = 64;
+    a.data.test_limit = 50;
+    let res = load_resources_with(&a, cifar()).unwrap();
+    let resume = TrainOptions {
+        resume: true,
+        ..Default::default()
+    };
+    train(
+        &a,
+        &res,
+        &TrainOptions {
+            stop_after: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    std::fs::remove_file(a.out_dir.join("config.toml")).unwrap();
+    let mut other = a.clone();
+    other.seed = 99;
+    let err = train(&other, &res, &resume).unwrap_err().to_string();
+    assert!(
+        err.contains("seed") && err.contains("config.toml is missing"),
+        "{err}"
+    );
+    assert!(
+        !a.out_dir.join("metrics.csv").exists()
+            || read_csv(&a.out_dir.join("metrics.csv")).unwrap().len() == 1
+    );
+
+    damage(&a.out_dir.join("checkpoints/epoch-0001/optim.bpk"), 10);
+    let err = train(&a, &res, &resume).unwrap_err().to_string();
+    assert!(
+        err.contains("no intact checkpoint")
+            && err.contains("SHA-256")
+            && err.contains("optim.bpk"),
+        "{err}"
+    );
+}

@@ -1,12 +1,18 @@
 //! Per-epoch checkpoints: model (burnpack, parameter ids kept so optimiser state matches),
 //! optimiser state, and the metrics so far. Every file is written atomically and `state.json`
 //! last, so a checkpoint without `state.json` is incomplete and ignored.
+//!
+//! `state.json` also records the SHA-256 of `model.bpk` and `optim.bpk` and the run's
+//! configuration (`config.toml`'s text): a damaged file is found before it is loaded, and a
+//! resumed run is checked against the configuration the checkpoint was trained with even when
+//! the run's `config.toml` is gone. When the newest checkpoint is damaged, [`load_latest`]
+//! falls back to the newest intact one and says so.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Bytes;
 use burn_store::{BurnpackStore, ModuleSnapshot};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +37,17 @@ pub struct CheckpointState {
     /// Each stateful objective's state, by objective name.
     #[serde(default)]
     pub objectives: BTreeMap<String, serde_json::Value>,
+    /// Wall-clock seconds spent training up to this checkpoint, over every invocation
+    /// (absent in older checkpoints: the sum of the epochs' seconds is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// The run's configuration (`config.toml` text) when the checkpoint was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// SHA-256 (hex) of each file of the checkpoint, by file name (absent in older
+    /// checkpoints, which are loaded unchecked).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sha256: BTreeMap<String, String>,
 }
 
 impl CheckpointState {
@@ -47,7 +64,23 @@ impl CheckpointState {
             steps,
             fixed_lambda: None,
             objectives,
+            seconds: None,
+            config: None,
+            sha256: BTreeMap::new(),
         }
+    }
+
+    /// Records the training seconds so far and the run's configuration text.
+    pub fn with_run(mut self, seconds: f64, config: String) -> Self {
+        self.seconds = Some(seconds);
+        self.config = Some(config);
+        self
+    }
+
+    /// Training seconds up to this checkpoint, over every invocation.
+    pub fn seconds_so_far(&self) -> f64 {
+        self.seconds
+            .unwrap_or_else(|| self.rows.iter().map(|r| r.seconds).sum())
     }
 
     /// The saved state of objective `name` (for a checkpoint of the older layout, the
@@ -59,6 +92,20 @@ impl CheckpointState {
         (name == "teacher" && self.fixed_lambda.is_some())
             .then(|| serde_json::json!({ "fixed_lambda": self.fixed_lambda }))
     }
+}
+
+/// The model's file in a checkpoint folder.
+pub const MODEL_FILE: &str = "model.bpk";
+/// The optimiser's file in a checkpoint folder.
+pub const OPTIM_FILE: &str = "optim.bpk";
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Folder of the checkpoint after `epoch` (`checkpoints/epoch-NNNN`).
@@ -82,12 +129,17 @@ pub fn save(
     let bytes = store
         .get_bytes()
         .map_err(|e| Error::Other(format!("saving model for {}: {e}", d.display())))?;
-    write_atomic(&d.join("model.bpk"), &bytes)?;
+    write_atomic(&d.join(MODEL_FILE), &bytes)?;
     let opt = optim
         .into_bytes()
         .map_err(|e| Error::Other(format!("saving optimiser for {}: {e:?}", d.display())))?;
-    write_atomic(&d.join("optim.bpk"), &opt)?;
-    let json = serde_json::to_vec_pretty(state).expect("state serialises");
+    write_atomic(&d.join(OPTIM_FILE), &opt)?;
+    let mut state = state.clone();
+    state.sha256 = BTreeMap::from([
+        (MODEL_FILE.to_string(), sha256_hex(&bytes)),
+        (OPTIM_FILE.to_string(), sha256_hex(&opt)),
+    ]);
+    let json = serde_json::to_vec_pretty(&state).expect("state serialises");
     write_atomic(
         &d.join(brainlike_run::checkpoints::CHECKPOINT_STATE_FILE),
         &json,
@@ -101,46 +153,127 @@ pub fn list(run_dir: &Path) -> Vec<(usize, PathBuf)> {
     brainlike_run::list_checkpoints(run_dir)
 }
 
-/// Loads the newest complete checkpoint into `model` and `optim`.
-pub fn load_latest(
-    run_dir: &Path,
-    model: Network,
-    optim: ModuleOptimizer,
-    device: &Device,
-) -> Result<Option<(Network, ModuleOptimizer, CheckpointState)>> {
-    let Some((_, d)) = brainlike_run::latest_checkpoint(run_dir) else {
-        return Ok(None);
-    };
+/// A checkpoint read from disk and checked, not yet loaded into a model.
+#[derive(Debug)]
+pub struct Verified {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// `state.json`.
+    pub state: CheckpointState,
+    model: Vec<u8>,
+    optim: Vec<u8>,
+}
+
+/// Reads the checkpoint in `d` and checks its files against the checksums in `state.json`.
+pub fn verify(d: &Path) -> Result<Verified> {
     let read = |name: &str| {
         let p = d.join(name);
         std::fs::read(&p).map_err(|e| Error::io(&p, e))
     };
-    let state: CheckpointState = serde_json::from_slice(&read("state.json")?).map_err(|e| {
+    let state_path = d.join(brainlike_run::checkpoints::CHECKPOINT_STATE_FILE);
+    let state: CheckpointState = serde_json::from_slice(&read(
+        brainlike_run::checkpoints::CHECKPOINT_STATE_FILE,
+    )?)
+    .map_err(|e| {
         Error::format(
-            &d.join("state.json"),
-            "whole file",
+            &state_path,
+            format!("line {}, column {}", e.line(), e.column()),
             format!("checkpoint state ({e})"),
         )
     })?;
-    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(read("model.bpk")?)));
+    let (model, optim) = (read(MODEL_FILE)?, read(OPTIM_FILE)?);
+    for (name, bytes) in [(MODEL_FILE, &model), (OPTIM_FILE, &optim)] {
+        if let Some(want) = state.sha256.get(name) {
+            let got = sha256_hex(bytes);
+            if &got != want {
+                return Err(Error::format(
+                    &d.join(name),
+                    "whole file",
+                    format!(
+                        "the SHA-256 recorded in state.json ({want}); the file's is {got}: it \
+                         was damaged after it was written"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Verified {
+        dir: d.to_path_buf(),
+        state,
+        model,
+        optim,
+    })
+}
+
+/// The newest checkpoint whose files are intact. A damaged newer one is skipped with a
+/// warning on stderr naming it and the reason; `Ok(None)` when there is no checkpoint, an
+/// error listing every checkpoint's fault when none is intact.
+pub fn latest_intact(run_dir: &Path) -> Result<Option<Verified>> {
+    let all = list(run_dir);
+    if all.is_empty() {
+        return Ok(None);
+    }
+    let mut faults = Vec::new();
+    for (epoch, d) in all.iter().rev() {
+        match verify(d) {
+            Ok(v) => {
+                if !faults.is_empty() {
+                    eprintln!(
+                        "warning: falling back to the checkpoint of epoch {epoch} ({}); newer \
+                         damaged: {}",
+                        d.display(),
+                        faults.join("; ")
+                    );
+                }
+                return Ok(Some(v));
+            }
+            Err(e) => faults.push(format!("epoch {epoch}: {e}")),
+        }
+    }
+    Err(Error::Other(format!(
+        "no intact checkpoint in {}: {}",
+        run_dir.display(),
+        faults.join("; ")
+    )))
+}
+
+/// Loads a verified checkpoint into `model` and `optim`.
+pub fn load(
+    v: Verified,
+    model: Network,
+    optim: ModuleOptimizer,
+) -> Result<(Network, ModuleOptimizer, CheckpointState)> {
+    let d = &v.dir;
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(v.model)));
     let mut model = model;
+    // load_from puts every tensor on its parameter's (autodiff) device as a fresh leaf.
     model.load_from(&mut store).map_err(|e| {
         Error::format(
-            &d.join("model.bpk"),
+            &d.join(MODEL_FILE),
             "whole file",
             format!("weights of this model ({e})"),
         )
     })?;
-    // load_from puts every tensor on its parameter's (autodiff) device as a fresh leaf.
-    let _ = device;
     let optim = optim
-        .from_bytes(Bytes::from_bytes_vec(read("optim.bpk")?))
+        .from_bytes(Bytes::from_bytes_vec(v.optim))
         .map_err(|e| {
             Error::format(
-                &d.join("optim.bpk"),
+                &d.join(OPTIM_FILE),
                 "whole file",
                 format!("optimiser state ({e:?})"),
             )
         })?;
-    Ok(Some((model, optim, state)))
+    Ok((model, optim, v.state))
+}
+
+/// Loads the newest intact checkpoint (see [`latest_intact`]) into `model` and `optim`.
+pub fn load_latest(
+    run_dir: &Path,
+    model: Network,
+    optim: ModuleOptimizer,
+) -> Result<Option<(Network, ModuleOptimizer, CheckpointState)>> {
+    match latest_intact(run_dir)? {
+        Some(v) => load(v, model, optim).map(Some),
+        None => Ok(None),
+    }
 }

@@ -185,7 +185,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     // The writer lock, held for the whole run: a second `train` on this directory is refused
     // with the holder's pid; temporary files of killed writers are swept.
     let _writer = brainlike_run::RunDir::create(out)?;
-    prepare_run_dir(cfg, &device_name, opts.resume)?;
+    let config_text = prepare_run_dir(cfg, &device_name, opts.resume)?;
     super::resume::write_provenance(out, &res.source)?;
 
     let train_set = &*res.train;
@@ -221,9 +221,12 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     let mut rows: Vec<EpochMetrics> = Vec::new();
     let mut start_epoch = 1;
     let mut steps: u64 = 0;
+    // Training seconds of earlier invocations (summary.json counts them all).
+    let mut seconds_before = 0.0;
     if opts.resume && !checkpoint::list(out).is_empty() {
-        let (m, o, state) = checkpoint::load_latest(out, model, optim, &device)?
-            .expect("a complete checkpoint is listed");
+        let (m, o, state) =
+            checkpoint::load_latest(out, model, optim)?.expect("a complete checkpoint is listed");
+        seconds_before = state.seconds_so_far();
         model = m;
         optim = o;
         for obj in &mut step.objectives {
@@ -392,7 +395,10 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             out,
             &model,
             &optim,
-            &CheckpointState::new(epoch, rows.clone(), steps, objectives),
+            &CheckpointState::new(epoch, rows.clone(), steps, objectives).with_run(
+                seconds_before + run_start.elapsed().as_secs_f64(),
+                config_text.clone(),
+            ),
             cfg.checkpoint.keep,
         )?;
     }
@@ -402,7 +408,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         return Ok(summary(
             &device_name,
             &rows,
-            run_start.elapsed().as_secs_f64(),
+            seconds_before + run_start.elapsed().as_secs_f64(),
             None,
             vec![],
         ));
@@ -416,7 +422,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         &pre,
         &eval_batcher,
         &base_device,
-        run_start.elapsed().as_secs_f64(),
+        seconds_before + run_start.elapsed().as_secs_f64(),
     )
 }
 
@@ -581,15 +587,18 @@ fn summary(
     }
 }
 
-/// Creates the run directory and writes `config.toml`; refuses to overwrite a run unless
-/// resuming one with the same configuration.
-fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result<()> {
+/// Creates the run directory and writes `config.toml` (returning its text); refuses to
+/// overwrite a run unless resuming one with the same configuration. The configuration a
+/// resumed run is checked against is the run's `config.toml` or, when that is gone, the one
+/// recorded in its newest intact checkpoint.
+fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result<String> {
     let out = cfg.out_dir.as_path();
     let config_path = out.join("config.toml");
     let mut resolved = cfg.clone();
     resolved.device = device_name.to_string();
     let text = resolved.to_toml();
-    if config_path.is_file() {
+    let has_checkpoint = !checkpoint::list(out).is_empty();
+    let old = if config_path.is_file() {
         let old = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
         if !resume {
             return Err(Error::Config {
@@ -601,9 +610,35 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
                 ),
             });
         }
+        Some((old, config_path.display().to_string()))
+    } else if resume && has_checkpoint {
+        let v = checkpoint::latest_intact(out)?.expect("a checkpoint is listed");
+        match v.state.config {
+            Some(c) => Some((
+                c,
+                format!(
+                    "{} (config.toml is missing: the configuration recorded in the checkpoint)",
+                    v.dir.join("state.json").display()
+                ),
+            )),
+            None => {
+                return Err(Error::Config {
+                    origin: out.display().to_string(),
+                    msg: format!(
+                        "config.toml is missing and the checkpoint {} predates recorded \
+                         configurations: restore config.toml to resume",
+                        v.dir.display()
+                    ),
+                });
+            }
+        }
+    } else {
+        None
+    };
+    if let Some((old, origin)) = old {
         let old: TrainConfig = toml::from_str(&old).map_err(|e| Error::Config {
-            origin: config_path.display().to_string(),
-            msg: e.to_string(),
+            origin: origin.clone(),
+            msg: format!("the recorded configuration cannot be read: {e}"),
         })?;
         let done = checkpoint::list(out)
             .iter()
@@ -611,7 +646,13 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
             .max()
             .unwrap_or(0);
         let complete = out.join("summary.json").is_file();
-        super::resume::check_resume(&old, &resolved, done, complete, out)?;
+        super::resume::check_resume(&old, &resolved, done, complete, out).map_err(|e| match e {
+            Error::Config { origin: o, msg } => Error::Config {
+                origin: o,
+                msg: format!("{msg} [the run's configuration: {origin}]"),
+            },
+            e => e,
+        })?;
         if complete {
             // Extending a finished run: it is incomplete again until the new last epoch.
             let summary = out.join("summary.json");
@@ -619,7 +660,7 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
         }
     }
     write_atomic(&config_path, text.as_bytes())?;
-    Ok(())
+    Ok(text)
 }
 
 fn progress_bar(
