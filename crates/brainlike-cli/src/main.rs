@@ -38,6 +38,9 @@ enum Command {
     /// Build teacher pair files (V1 and the paper's controls) from firing rates.
     #[command(subcommand)]
     Teacher(commands::teacher::TeacherCommand),
+    /// Activations at chosen layers for a folder of images or a .npy of inputs, one .npy
+    /// per layer (stimuli x features), streamed with bounded memory.
+    Extract(commands::extract::ExtractArgs),
     /// RDM of your own features (.npy stimuli x units) written as a square .npy.
     Rdm(commands::rdm::RdmArgs),
     /// Compare two RDMs (.npy) with an rsatoolbox method, optionally with a stimulus bootstrap.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Score(a) => commands::score::run(*a),
         Command::Models(a) => commands::models::run(a),
         Command::Teacher(c) => commands::teacher::run(c),
+        Command::Extract(a) => commands::extract::run(a),
         Command::Rdm(a) => commands::rdm::run(a),
         Command::Compare(a) => commands::compare::run(a),
         Command::Predict(a) => commands::predict::run(a),

@@ -20,5 +20,7 @@ pub mod fsutil;
 pub mod models;
 pub mod train;
 
+/// The tensor framework, for callers that build inputs for a [`models::Network`].
+pub use burn;
 pub use config::TrainConfig;
 pub use error::{Error, Result};

@@ -40,11 +40,13 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
-    /// Start from these weights (safetensors; for resnet50 / efficientnet_b1 a PyTorch
-    /// `state_dict` as `safetensors.torch.save_file(model.state_dict(), FILE)` writes it).
-    /// Every tensor must fit the configured model (classes included).
-    #[arg(long, value_name = "FILE.safetensors")]
-    pub weights: Option<PathBuf>,
+    /// Start from these weights: a PyTorch `state_dict` as
+    /// `safetensors.torch.save_file(model.state_dict(), FILE)` writes it (torchvision
+    /// resnet50 / vgg16, timm efficientnet_b1, official CORnet-Z names), or a brainlike run's
+    /// weights.safetensors. Every tensor must fit the configured model, except a classifier
+    /// with another class count, which is replaced by a fresh one (and said so).
+    #[arg(long, visible_alias = "weights", value_name = "FILE.safetensors")]
+    pub init: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -139,7 +141,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         resume: args.resume.is_some(),
         progress: !args.quiet && std::io::stderr().is_terminal(),
         stop_after: None,
-        weights: args.weights.clone(),
+        weights: args.init.clone(),
         log_lines: !std::io::stderr().is_terminal(),
     };
     let s = train(&cfg, &res, &opts)?;

@@ -168,6 +168,24 @@ impl Backbone for CornetZ {
         batch_stats: false,
     };
 
+    /// The official CORnet code (`cornet/cornet_z.py`): the decoder's `linear`.
+    const TORCH_CLASSIFIER: Option<&'static str> = Some("decoder.linear");
+
+    /// `v1.conv.conv.weight` → `V1.conv.weight`, as the official CORnet-Z names its blocks
+    /// (`V1`, `V2`, `V4`, `IT`, each with a `conv`).
+    fn torch_name(path: &str) -> String {
+        let (block, rest) = path.split_once('.').unwrap_or((path, ""));
+        let rest = rest
+            .strip_prefix("conv.conv.")
+            .map_or_else(|| rest.to_string(), |tail| format!("conv.{tail}"));
+        let block = block.to_uppercase();
+        if rest.is_empty() {
+            block
+        } else {
+            format!("{block}.{rest}")
+        }
+    }
+
     fn build(cfg: &ModelConfig, _input_size: usize, im2col: usize, device: &Device) -> Self {
         CornetZ::new(cfg.lrn, im2col, device)
     }

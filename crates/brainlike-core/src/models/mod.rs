@@ -73,6 +73,14 @@ impl Network {
         self.features.spec()
     }
 
+    /// Number of classes the head scores.
+    pub fn classes(&self) -> usize {
+        match &self.head {
+            ClassifierHead::Fc(h) => h.fc3.weight.dims()[1],
+            ClassifierHead::Decoder(h) => h.linear.weight.dims()[1],
+        }
+    }
+
     /// The taps this model offers, in depth order.
     pub fn taps(&self) -> Vec<Tap> {
         self.spec()
@@ -168,6 +176,34 @@ impl Network {
             })
             .collect();
         (acts, penultimate.then(|| self.head.penultimate(h)))
+    }
+
+    /// [`Network::read_out`] plus the class scores, in one pass through the stack: the
+    /// activations at `taps`, the penultimate features when asked, and the logits.
+    pub fn read_out_logits(
+        &self,
+        x: Tensor<4>,
+        taps: &[Tap],
+        penultimate: bool,
+    ) -> (Vec<Tensor<4>>, Option<Tensor<2>>, Tensor<2>) {
+        let mut got: Vec<(Tap, Tensor<4>)> = Vec::with_capacity(taps.len());
+        let h = self.features.forward_taps(x, None, &mut |area, h| {
+            if taps.contains(&area) {
+                got.push((area, h.clone()));
+            }
+            h
+        });
+        let acts = taps
+            .iter()
+            .map(|t| {
+                got.iter()
+                    .find(|(g, _)| g == t)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or_else(|| panic!("{} has no tap {t}", self.spec().name))
+            })
+            .collect();
+        let pen = penultimate.then(|| self.head.penultimate(h.clone()));
+        (acts, pen, self.head.forward(h))
     }
 
     /// Penultimate features (input of the last linear layer).

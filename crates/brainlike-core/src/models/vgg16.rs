@@ -157,6 +157,37 @@ impl Backbone for Vgg16 {
         batch_stats: false,
     };
 
+    /// A `decoder` head's linear layer (torchvision's VGG has none; its FC head is
+    /// `classifier.0/3/6`, which the `fc4096` head takes).
+    const TORCH_CLASSIFIER: Option<&'static str> = Some("classifier");
+
+    /// `convs.3.conv.weight` → `features.7.weight`: torchvision numbers the modules of
+    /// `features` (conv, ReLU, ..., max-pool) in one sequence.
+    fn torch_name(path: &str) -> String {
+        let Some(rest) = path.strip_prefix("convs.") else {
+            return path.to_string();
+        };
+        let (n, tail) = rest.split_once('.').unwrap_or((rest, ""));
+        let Ok(n) = n.parse::<usize>() else {
+            return path.to_string();
+        };
+        let mut index = 0;
+        let mut conv = 0;
+        for &c in LAYOUT.iter() {
+            if c > 0 {
+                if conv == n {
+                    break;
+                }
+                conv += 1;
+                index += 2; // conv, ReLU
+            } else {
+                index += 1; // max-pool
+            }
+        }
+        let tail = tail.strip_prefix("conv.").unwrap_or(tail);
+        format!("features.{index}.{tail}")
+    }
+
     fn build(_cfg: &ModelConfig, _input_size: usize, im2col: usize, device: &Device) -> Self {
         Vgg16::new(im2col, device)
     }

@@ -52,6 +52,22 @@ pub fn torch_key(net: &Network, path: &str) -> Option<TorchKey> {
             name: format!("{classifier}.bias"),
             transpose: false,
         }),
+        // The FC head as torchvision's VGG/AlexNet classifier: Linear, ReLU, Dropout, Linear,
+        // ReLU, Dropout, Linear.
+        p if p.starts_with("head.Fc.fc") => {
+            let rest = &p["head.Fc.fc".len()..];
+            let (n, tail) = rest.split_once('.')?;
+            let index = match n {
+                "1" => 0,
+                "2" => 3,
+                "3" => 6,
+                _ => return None,
+            };
+            Some(TorchKey {
+                name: format!("classifier.{index}.{tail}"),
+                transpose: tail == "weight",
+            })
+        }
         // Other heads keep their Burn paths.
         p => Some(TorchKey {
             name: p.to_string(),
@@ -130,6 +146,8 @@ struct Loader<'a> {
     used: Vec<String>,
     missing: Vec<String>,
     mismatched: Vec<String>,
+    /// Names kept at the model's values (and not reported as unexpected in the file).
+    skip: &'a [String],
 }
 
 impl ModuleMapper for Loader<'_> {
@@ -144,6 +162,10 @@ impl ModuleMapper for Loader<'_> {
         let Some(key) = torch_key(self.net, &path) else {
             return param;
         };
+        if self.skip.contains(&key.name) {
+            self.used.push(key.name);
+            return param;
+        }
         let Some(ft) = self.file.get(&key.name) else {
             self.missing.push(key.name);
             return param;
@@ -196,6 +218,50 @@ impl ModuleMapper for Loader<'_> {
 /// reference implementation. Every tensor must fit: otherwise the error lists the missing,
 /// unexpected and mismatched tensors and `model` is unchanged.
 pub fn load_torch(model: &mut Network, path: &Path) -> Result<()> {
+    load_torch_skipping(model, path, &[])
+}
+
+/// Like [`load_torch`], for starting a training run from another task's weights: when the
+/// file's classifier has another class count than `model`, the classifier keeps its fresh
+/// initialisation and the returned note says so (`None`: everything loaded).
+pub fn load_torch_for_init(model: &mut Network, path: &Path) -> Result<Option<String>> {
+    let file = read_file(path)?;
+    let mut skip = Vec::new();
+    let mut note = None;
+    for p in [
+        "head.Decoder.linear.weight",
+        "head.Fc.fc3.weight",
+        "head.Decoder.linear.bias",
+        "head.Fc.fc3.bias",
+    ] {
+        let Some(key) = torch_key(model, p) else {
+            continue;
+        };
+        let Some(ft) = file.get(&key.name) else {
+            continue;
+        };
+        let ours = model.classes();
+        // PyTorch layout: weight [classes, in], bias [classes].
+        let theirs = ft.shape.first().copied().unwrap_or(0);
+        if theirs != ours {
+            if note.is_none() {
+                note = Some(format!(
+                    "{}: the classifier ({}) has {theirs} classes, this run {ours}: it is \
+                     replaced by a freshly initialised one; every other tensor is loaded",
+                    path.display(),
+                    key.name
+                        .trim_end_matches(".weight")
+                        .trim_end_matches(".bias")
+                ));
+            }
+            skip.push(key.name);
+        }
+    }
+    load_torch_skipping(model, path, &skip)?;
+    Ok(note)
+}
+
+fn load_torch_skipping(model: &mut Network, path: &Path, skip: &[String]) -> Result<()> {
     if model.features.torch_classifier().is_none() {
         return Err(Error::Other(format!(
             "{}: model {} has no PyTorch names (its weights use Burn's paths)",
@@ -212,6 +278,7 @@ pub fn load_torch(model: &mut Network, path: &Path) -> Result<()> {
         used: Vec::new(),
         missing: Vec::new(),
         mismatched: Vec::new(),
+        skip,
     };
     let loaded = model.clone().map(&mut loader);
     let unexpected: Vec<&String> = file.keys().filter(|k| !loader.used.contains(k)).collect();
@@ -299,7 +366,29 @@ pub fn torch_bytes(model: &Network, meta: &[(String, String)]) -> Result<Vec<u8>
     safetensors::serialize(views, Some(meta)).map_err(|e| Error::Other(e.to_string()))
 }
 
-/// Writes the model's `state_dict` under PyTorch names to `path` (atomically).
+/// Writes the model's `state_dict` under PyTorch names to `path` (atomically; the header's
+/// keys sorted, so the same model and metadata always give the same bytes).
 pub fn save_torch(model: &Network, path: &Path, meta: &[(String, String)]) -> Result<()> {
-    crate::fsutil::write_atomic(path, &torch_bytes(model, meta)?)
+    let bytes = crate::train::export::canonical_header(torch_bytes(model, meta)?);
+    crate::fsutil::write_atomic(path, &bytes)
+}
+
+/// The class count of the classifier stored in the weights file at `path`, for a network
+/// shaped like `net` (its PyTorch names, or Burn's paths in older brainlike files); `None`
+/// when the file holds no classifier this model would read.
+pub fn file_classes(net: &Network, path: &Path) -> Result<Option<usize>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (_, meta) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| Error::format(path, "header", format!("a safetensors file ({e})")))?;
+    let tensors = meta.tensors();
+    for p in ["head.Decoder.linear.weight", "head.Fc.fc3.weight"] {
+        let names = [torch_key(net, p).map(|k| k.name), Some(p.to_string())];
+        for name in names.into_iter().flatten() {
+            if let Some(info) = tensors.get(&name) {
+                // PyTorch layout `[classes, in]` (brainlike files transposed likewise).
+                return Ok(info.shape.first().copied());
+            }
+        }
+    }
+    Ok(None)
 }

@@ -84,7 +84,7 @@ pub fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
 /// `model`. Models that follow a PyTorch reference implementation read the reference's
 /// `state_dict` names (`safetensors.torch.save_file(model.state_dict(), FILE)`).
 pub fn load_safetensors(model: &mut Network, path: &Path) -> Result<()> {
-    if model.features.torch_classifier().is_some() {
+    if model.features.torch_classifier().is_some() && !burn_paths(path) {
         return crate::models::weights::load_torch(model, path);
     }
     use burn_store::PyTorchToBurnAdapter;
@@ -143,6 +143,33 @@ pub fn load_safetensors(model: &mut Network, path: &Path) -> Result<()> {
             parts.join("; ")
         ),
     ))
+}
+
+/// Loads starting weights for a training run (`brainlike train --init FILE`): as
+/// [`load_safetensors`], except that a classifier with another class count than the model's
+/// keeps its fresh initialisation; the returned note says so.
+pub fn load_init(model: &mut Network, path: &Path) -> Result<Option<String>> {
+    if model.features.torch_classifier().is_some() && !burn_paths(path) {
+        return crate::models::weights::load_torch_for_init(model, path);
+    }
+    load_safetensors(model, path).map(|()| None)
+}
+
+/// Whether the file at `path` names its tensors by Burn module paths (`features.CornetZ.v1...`:
+/// CORnet-Z and VGG-16 weights written before they took PyTorch names), read from its header.
+fn burn_paths(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let Ok((_, meta)) = safetensors::SafeTensors::read_metadata(&bytes) else {
+        return false;
+    };
+    meta.tensors().keys().any(|k| {
+        k.starts_with("features.")
+            && k.split('.')
+                .nth(1)
+                .is_some_and(|s| s.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+    })
 }
 
 /// A finished run: its resolved configuration and trained model on `device`.

@@ -201,12 +201,16 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     let classes = train_set.classes().len();
     let mut model = Network::new(&cfg.model, cfg.data.input_size, classes, im2col, &device);
     if let Some(w) = &opts.weights {
-        super::export::load_safetensors(&mut model, w)?;
+        let note = super::export::load_init(&mut model, w)?;
+        if let Some(note) = &note {
+            eprintln!("note: {note}");
+        }
         let abs = std::fs::canonicalize(w).unwrap_or_else(|_| w.clone());
-        crate::fsutil::write_atomic(
-            &out.join("init_weights.txt"),
-            format!("{}\n", abs.display()).as_bytes(),
-        )?;
+        let mut text = format!("{}\n", abs.display());
+        if let Some(note) = note {
+            text.push_str(&format!("{note}\n"));
+        }
+        crate::fsutil::write_atomic(&out.join("init_weights.txt"), text.as_bytes())?;
     }
     let mut optim = build_optimizer(&cfg.optim);
     let mut step = build_step(
