@@ -81,10 +81,6 @@ impl InputTransform for FreeTraining {
         }
         let autodiff = batch.images.is_autodiff();
         let x = self.space.to_pixels(batch.images.clone().detach().inner()); // [batch, 3, s, s]
-        let delta = match self.delta.take() {
-            Some(d) if d.dims() == x.dims() => d,
-            _ => x.zeros_like(),
-        };
         if self.log_clean_loss {
             let labels = batch.argmax_labels();
             let clean = loss_at(
@@ -97,6 +93,11 @@ impl InputTransform for FreeTraining {
             );
             self.logs.push(("adv_clean_loss", clean));
         }
+        let Some(delta) = self.delta.take().filter(|d| d.dims() == x.dims()) else {
+            // δ = 0 (a new epoch or batch shape): the images as they came, bit for bit.
+            self.delta = Some(x.zeros_like());
+            return batch;
+        };
         let adv = self.space.normalise((x + delta.clone()).clamp(0.0, 1.0));
         self.delta = Some(delta);
         Batch {
