@@ -634,3 +634,86 @@ fn robust_batch_matches_the_attack_and_counts_correct() {
         .count();
     assert_eq!(values(r.correct)[0] as usize, correct);
 }
+
+/// Cost of one adversarial-training step relative to a clean step: CORnet-Z (the default
+/// FC-4096 head, 100 classes) at 32 px, batch 128 of random images, SGD; prints images/s.
+/// Not a timed assertion: run it by hand.
+///
+/// `cargo test --release -j 1 -p brainlike-core --test attack -- --ignored --nocapture step_cost`
+#[test]
+#[ignore]
+fn step_cost() {
+    use std::time::Instant;
+    let device = Device::default().autodiff();
+    device.seed(1);
+    let model = Network::new(&ModelConfig::default(), 32, 100, 4, &device);
+    let (x, _) = random_batch(&device, 128);
+    let y = Tensor::<1, Int>::from_data(
+        TensorData::new((0..128i64).map(|i| i % 100).collect::<Vec<_>>(), [128]),
+        &device,
+    );
+    let batch = Batch::hard(x, y);
+    let steps = 3;
+    let mut clean_rate = 0.0;
+    for method in [Method::None, Method::Pgd, Method::FgsmRs, Method::Free] {
+        let cfg = AdversarialConfig {
+            method,
+            ..AdversarialConfig::default()
+        };
+        let mut step = step_with(vec![transform::build(&cfg, &pre(), 0).unwrap()]);
+        let mut optim = SgdConfig::new().init();
+        let mut m = model.clone();
+        // One warm-up step, then `steps` timed ones (each waits for its loss).
+        let (mm, s) = step.run(m, &mut optim, batch.clone(), 0.01, 1, 0);
+        m = mm;
+        let _ = values(s.ce);
+        let t0 = Instant::now();
+        for i in 0..steps {
+            let (mm, s) = step.run(m, &mut optim, batch.clone(), 0.01, 1, 1 + i as u64);
+            m = mm;
+            let _ = values(s.ce);
+        }
+        let rate = (steps * 128) as f64 / t0.elapsed().as_secs_f64();
+        if method == Method::None {
+            clean_rate = rate;
+        }
+        let t = &step.transforms[0];
+        println!(
+            "{method:?} (attack steps {}, replays {}): {rate:.0} img/s per optimiser step, \
+             {:.2}x the clean step's time",
+            if method == Method::Pgd {
+                cfg.attack().steps
+            } else {
+                usize::from(method != Method::None)
+            },
+            t.replays(),
+            clean_rate / rate
+        );
+    }
+}
+
+#[test]
+fn eval_mode_attacks_see_no_dropout() {
+    // The FC-4096 head has dropout 0.5: in evaluation mode two attacks of the same images are
+    // identical (no masks drawn); in training mode they differ.
+    let device = Device::default().autodiff();
+    device.seed(61);
+    let cfg = ModelConfig {
+        arch: Arch::parse("cornet_z").unwrap(),
+        head: Head::Fc4096,
+        ..ModelConfig::default()
+    };
+    let net = Network::new(&cfg, 32, 10, 0, &device);
+    let (x, y) = random_batch(&device, 2);
+    let space = PixelSpace::new(&pre());
+    let run = |mode: AttackMode| {
+        let spec = AttackSpec {
+            mode,
+            ..AttackSpec::pgd(Norm::L2, 0.5, 2, 0.2, false)
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        values(attack::pgd(&net, x.clone(), y.clone(), &spec, &space, &mut rng).images)
+    };
+    assert_eq!(run(AttackMode::Eval), run(AttackMode::Eval));
+    assert!(run(AttackMode::Train) != run(AttackMode::Train));
+}

@@ -13,12 +13,17 @@
 //! input gradient is read, so nothing of the attack reaches a training step's optimiser (Burn
 //! keeps gradients in the container `backward` returns, never in the parameters).
 //!
-//! Mode: [`AttackMode::Eval`] runs the attack's passes inside
-//! [`eval_scope`](crate::models::layers::mode::eval_scope) (BatchNorm with running statistics
-//! and no update, dropout and drop path off), as `robustness`' `AttackerModel` does (it calls
-//! `self.eval()` while making the adversarial example, also during training) and as
-//! torchattacks does by default. [`AttackMode::Train`] attacks the network as the training
-//! step runs it (Wong et al.'s fast adversarial training keeps `model.train()` throughout).
+//! Mode: [`AttackMode::Eval`] runs the attack's passes on a frozen copy of the network inside
+//! [`eval_scope`](crate::models::layers::mode::eval_scope) ([`attacked`]: BatchNorm with
+//! running statistics and no update, dropout and drop path off, no parameter gradients
+//! computed), as `robustness`' `AttackerModel` does (it calls `self.eval()` while making the
+//! adversarial example, also during training) and as torchattacks does by default; it is the
+//! default for PGD training and always used for robust evaluation. It keeps the attack from
+//! touching the training state: no BatchNorm statistics updated by the k attack passes, no
+//! dropout masks drawn from the device's generator. [`AttackMode::Train`] attacks the network
+//! as the training step runs it (Wong et al.'s fast adversarial training keeps `model.train()`
+//! throughout; free training's gradient comes from the training pass itself). For CORnet-Z with
+//! the decoder head (no BatchNorm, no dropout) the two modes compute the same thing.
 //!
 //! | file | what |
 //! |---|---|
@@ -33,6 +38,7 @@ pub mod pgd;
 pub use fgsm::fgsm;
 pub use pgd::pgd;
 
+use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -201,6 +207,19 @@ pub fn attack_loss(loss: AttackLoss, logits: Tensor<2>, labels: Tensor<1, Int>) 
     }
 }
 
+/// The network as the attack runs it. Evaluation: a frozen copy (Burn's `Module::freeze`:
+/// parameters untracked, so the backward pass computes no parameter gradients at all, and the
+/// training flags of Burn's layers cleared, so dropout is off), to be run inside
+/// [`eval_scope`] (this crate's BatchNorm and drop path). Training: the network itself (dropout
+/// draws from the device's generator; BatchNorm uses and updates batch statistics, as the
+/// training step's own pass does).
+pub fn attacked(model: &Network, mode: AttackMode) -> Network {
+    match mode {
+        AttackMode::Eval => model.clone().freeze(),
+        AttackMode::Train => model.clone(),
+    }
+}
+
 /// The gradient of the attack loss with respect to the pixels `p` (a tensor without autodiff),
 /// and the loss; both without autodiff. The gradients of the parameters are dropped here.
 ///
@@ -215,8 +234,9 @@ pub fn input_gradient(
     mode: AttackMode,
 ) -> (Tensor<4>, Tensor<1>) {
     let p = pixels.inner().autodiff().require_grad();
+    let net = attacked(model, mode);
     let run = || {
-        let logits = model.forward(space.normalise(p.clone()));
+        let logits = net.forward(space.normalise(p.clone()));
         attack_loss(loss, logits, labels)
     };
     let value = match mode {
@@ -278,7 +298,8 @@ pub fn robust_batch(
         &mut rng,
     );
     let n = labels.dims()[0];
-    let logits = eval_scope(|| model.forward(adv.images.clone().inner().autodiff()));
+    let net = attacked(model, AttackMode::Eval);
+    let logits = eval_scope(|| net.forward(adv.images.clone().inner().autodiff()));
     let predictions = logits.detach().inner().argmax(1).reshape([n]);
     let correct = predictions
         .clone()
@@ -303,8 +324,9 @@ pub fn loss_at(
     loss: AttackLoss,
     mode: AttackMode,
 ) -> Tensor<1> {
+    let net = attacked(model, mode);
     let run = || {
-        let logits = model.forward(space.normalise(pixels.inner()));
+        let logits = net.forward(space.normalise(pixels.inner()));
         attack_loss(loss, logits, labels.inner())
     };
     let value = match mode {
