@@ -3,11 +3,13 @@
 //! ```text
 //! batch                       Batch { images, targets (hard or soft), weights }
 //! transforms.apply(model, b)  InputTransform: e.g. an attack, with gradients w.r.t. the input
+//!                             (start_step(epoch, step) first; train/transform/)
 //! objectives.probe(..)        an objective may ask for extra stimuli read out at a tap
 //! model forward               logits (+ the probe's tap activations: shared pass when the model
 //!                             has no batch statistics, else a pass of its own in eval mode)
 //! objectives.loss(..)         Terms, each already weighted; their sum is the loss
-//! backward, frozen groups     gradients of frozen parameters are dropped
+//! backward, frozen groups     gradients of frozen parameters are dropped; transforms that ask
+//!                             get the input gradient of this same pass (free adversarial training)
 //! optimizer.step(lr)          the schedule gives lr for this step
 //! hooks.after_step(model)     e.g. weight averaging
 //! ```

@@ -89,7 +89,7 @@ impl InputTransform for FreeTraining {
                 labels,
                 &self.space,
                 self.loss,
-                AttackMode::Train,
+                AttackMode::Eval, // no BatchNorm update, no dropout mask: logging changes nothing
             );
             self.logs.push(("adv_clean_loss", clean));
         }

@@ -24,10 +24,14 @@
 //! same tensors), no input gradient is asked for and `replays()` is 1, so training is clean
 //! training bit for bit.
 //!
-//! Figures ([`InputTransform::logs`]): `adv_clean_loss` (the attack loss on the clean batch,
-//! when `log_clean_loss`; free training: one extra forward pass) and `adv_attack_loss` (the
-//! attack loss at its last gradient evaluation; PGD and FGSM-RS only). The step's own `ce` is
-//! the loss on the adversarial batch.
+//! Figures ([`InputTransform::logs`]): `adv_clean_loss` (the attack loss on the clean batch in
+//! evaluation mode, when `log_clean_loss`: one extra forward pass, except for an
+//! evaluation-mode PGD without random start, whose first gradient evaluation gives it) and
+//! `adv_attack_loss` (the attack loss at its last gradient evaluation, in the attack's mode;
+//! PGD and FGSM-RS only). The step's own `ce` is the training loss on the adversarial batch.
+//!
+//! Labels: the attacks ascend the loss of each image's heaviest target class
+//! ([`Batch::argmax_labels`]); soft targets and sample weights enter the training loss only.
 
 pub mod fgsm_rs;
 pub mod free;

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::STREAM;
-use crate::attack::{AttackSpec, PixelSpace, loss_at, pgd};
+use crate::attack::{AttackMode, AttackSpec, PixelSpace, loss_at, pgd};
 use crate::data::batch::Preprocess;
 use crate::models::Network;
 use crate::train::derive_seed;
@@ -76,8 +76,10 @@ impl InputTransform for AttackTransform {
             &mut self.rng,
         );
         if self.log_clean_loss {
-            // Without a random start the first gradient evaluation is at the clean images.
-            let clean = if self.spec.random_start {
+            // Evaluation mode (no BatchNorm update, no dropout mask drawn: logging changes
+            // nothing). An evaluation-mode attack without a random start has it already: its
+            // first gradient evaluation is at the clean images.
+            let clean = if self.spec.random_start || self.spec.mode == AttackMode::Train {
                 let x = self.space.to_pixels(batch.images.clone().detach().inner());
                 loss_at(
                     model,
@@ -85,7 +87,7 @@ impl InputTransform for AttackTransform {
                     labels,
                     &self.space,
                     self.spec.loss,
-                    self.spec.mode,
+                    AttackMode::Eval,
                 )
             } else {
                 attacked.first_loss.clone()
