@@ -608,6 +608,25 @@ fn config_errors_name_the_key() {
     assert!(err("method = \"free\"\nreplays = 0").contains("adversarial.replays"));
     assert!(err("method = \"free\"\nattack_mode = \"eval\"").contains("adversarial.attack_mode"));
     assert!(err("method = \"pgd\"\nstep_size = -1.0").contains("adversarial.step_size"));
+    // The resolved configuration round-trips through TOML (unset options stay unset).
+    for cfg in [
+        AdversarialConfig::default(),
+        AdversarialConfig {
+            method: Method::Pgd,
+            norm: Norm::L2,
+            step_size: Some(0.1),
+            attack_mode: Some(AttackMode::Train),
+            loss: AttackLoss::Margin,
+            ..AdversarialConfig::default()
+        },
+    ] {
+        let text = toml::to_string(&cfg).unwrap();
+        assert_eq!(
+            toml::from_str::<AdversarialConfig>(&text).unwrap(),
+            cfg,
+            "{text}"
+        );
+    }
     let ok: AdversarialConfig = toml::from_str("method = \"fgsm_rs\"\neps = 0.0313725").unwrap();
     let spec = ok.attack();
     assert_eq!((spec.steps, spec.random_start), (1, true));
@@ -716,4 +735,54 @@ fn eval_mode_attacks_see_no_dropout() {
     };
     assert_eq!(run(AttackMode::Eval), run(AttackMode::Eval));
     assert!(run(AttackMode::Train) != run(AttackMode::Train));
+}
+
+#[test]
+fn free_delta_follows_the_sign_of_the_steps_input_gradient() {
+    // First replay: δ = 0, so the step trains on the clean images and its backward pass gives
+    // g = ∇ CE at the clean images for the model before the update; then δ = ε·sign(g). The
+    // second replay must train on clamp(x + ε·sign(g), 0, 1).
+    let device = Device::default().autodiff();
+    device.seed(71);
+    let net = cornet(&device);
+    let (x, y) = random_batch(&device, 4);
+    let batch = Batch::hard(x.clone(), y.clone());
+    let space = PixelSpace::new(&pre());
+    let eps = 8.0 / 255.0;
+    let px = space.to_pixels(x.clone().inner());
+    let (g, _) = attack::input_gradient(
+        &net,
+        px.clone(),
+        y.clone(),
+        &space,
+        AttackLoss::CrossEntropy,
+        AttackMode::Train,
+    );
+    let expected = values((px.clone() + g.sign() * eps).clamp(0.0, 1.0));
+
+    let cfg = AdversarialConfig {
+        method: Method::Free,
+        eps,
+        replays: 2,
+        log_clean_loss: false,
+        ..AdversarialConfig::default()
+    };
+    let mut step = step_with(vec![transform::build(&cfg, &pre(), 0).unwrap()]);
+    let mut optim = SgdConfig::new().init();
+    let (model, _) = step.run(net, &mut optim, batch.clone(), 0.01, 1, 0);
+    let t = &mut step.transforms[0];
+    t.start_step(1, 1);
+    let second = space.to_pixels(t.apply(&model, batch).images.inner());
+    let ours = values(second);
+    let (mut worst, mut off) = (0f32, 0usize);
+    for (a, b) in ours.iter().zip(&expected) {
+        let d = (a - b).abs();
+        worst = worst.max(d);
+        off += (d > 1e-5) as usize;
+    }
+    println!("free δ vs ε·sign(∇): max |diff| {worst:.2e}, {off} pixels off");
+    assert_eq!(
+        off, 0,
+        "{off} pixels differ from clamp(x + ε·sign(g)) (max {worst:.2e})"
+    );
 }

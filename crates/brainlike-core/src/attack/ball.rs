@@ -98,3 +98,48 @@ pub fn step(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    fn t(v: [f32; 4]) -> Tensor<4> {
+        Tensor::from_data(
+            TensorData::new(v.to_vec(), [1, 1, 2, 2]),
+            &Device::default(),
+        )
+    }
+
+    fn vals(x: Tensor<4>) -> Vec<f32> {
+        x.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn linf_step_by_hand() {
+        // x = [0.5, 0.98, 0.02, 0.5], adv = x + [0.1, 0, 0, -0.1], α = 0.1, ε = 0.15,
+        // g = [1, 2, -3, 0]: moved = [0.7, 1.08, -0.08, 0.4]; δ clamped to ±0.15 gives
+        // [0.15, 0.1, -0.1, -0.1]; x + δ clamped to [0, 1] = [0.65, 1, 0, 0.4].
+        let x = t([0.5, 0.98, 0.02, 0.5]);
+        let adv = t([0.6, 0.98, 0.02, 0.4]);
+        let g = t([1.0, 2.0, -3.0, 0.0]);
+        let out = vals(step(x, adv, g, Norm::Linf, 0.15, 0.1));
+        let want = [0.65, 1.0, 0.0, 0.4];
+        for (a, b) in out.iter().zip(want) {
+            assert!((a - b).abs() < 1e-6, "{out:?} vs {want:?}");
+        }
+    }
+
+    #[test]
+    fn l2_step_by_hand() {
+        // g = [3, 4, 0, 0] (‖g‖ = 5), α = 1: moved = adv + [0.6, 0.8, 0, 0]; from adv = x the
+        // step has norm 1 > ε = 0.5, so δ is scaled to [0.3, 0.4, 0, 0].
+        let x = t([0.2, 0.2, 0.5, 0.5]);
+        let g = t([3.0, 4.0, 0.0, 0.0]);
+        let out = vals(step(x.clone(), x, g, Norm::L2, 0.5, 1.0));
+        let want = [0.5, 0.6, 0.5, 0.5];
+        for (a, b) in out.iter().zip(want) {
+            assert!((a - b).abs() < 1e-6, "{out:?} vs {want:?}");
+        }
+    }
+}
