@@ -19,7 +19,7 @@ use crate::models::Network;
 
 /// PGD on normalised `images` `[batch, 3, s, s]` with `labels` `[batch]`; `rng` draws the
 /// random start (untouched without one). ε = 0 returns the images themselves, unchanged, with
-/// the clean loss as both losses.
+/// the clean loss as both losses; 0 steps return the start point.
 pub fn pgd(
     model: &Network,
     images: Tensor<4>,
@@ -44,6 +44,16 @@ pub fn pgd(
     } else {
         x.clone()
     };
+    if spec.steps == 0 {
+        // No step: the start point (the images, or a random start).
+        let (_, loss) = input_gradient(model, adv.clone(), labels, space, spec.loss, spec.mode);
+        let out = space.normalise(adv);
+        return Attacked {
+            images: if autodiff { out.autodiff() } else { out },
+            first_loss: loss.clone(),
+            last_loss: loss,
+        };
+    }
     let mut first_loss = None;
     let mut last_loss = None;
     for _ in 0..spec.steps {
