@@ -10,6 +10,7 @@
 //! [`train`] (loss, λ controller, trainer, checkpoints), [`device`] (run-time backend choice).
 #![warn(missing_docs)]
 
+pub mod attack;
 pub mod bench;
 pub mod config;
 pub mod data;

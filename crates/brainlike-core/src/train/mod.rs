@@ -9,6 +9,7 @@
 //! | `freeze.rs` | frozen parameter groups |
 //! | `trainer.rs` | the epoch loop, resumable |
 //! | `resume.rs` | what a resumed run may change, per-epoch log lines, provenance |
+//! | `transform/` | adversarial-training input transforms (PGD-k, FGSM-RS, free) |
 //! | `loss.rs` | the teacher term's math (cosine distances, penalty, λ) |
 
 pub mod checkpoint;
@@ -22,6 +23,7 @@ pub mod optim;
 pub mod resume;
 pub mod step;
 pub mod trainer;
+pub mod transform;
 
 pub use metrics::{EpochMetrics, Summary};
 pub use step::{AfterStep, Batch, InputTransform, Objective, Probe, Step, StepView, Targets, Term};

@@ -3,11 +3,13 @@
 //! ```text
 //! batch                       Batch { images, targets (hard or soft), weights }
 //! transforms.apply(model, b)  InputTransform: e.g. an attack, with gradients w.r.t. the input
+//!                             (start_step(epoch, step) first; train/transform/)
 //! objectives.probe(..)        an objective may ask for extra stimuli read out at a tap
 //! model forward               logits (+ the probe's tap activations: shared pass when the model
 //!                             has no batch statistics, else a pass of its own in eval mode)
 //! objectives.loss(..)         Terms, each already weighted; their sum is the loss
-//! backward, frozen groups     gradients of frozen parameters are dropped
+//! backward, frozen groups     gradients of frozen parameters are dropped; transforms that ask
+//!                             get the input gradient of this same pass (free adversarial training)
 //! optimizer.step(lr)          the schedule gives lr for this step
 //! hooks.after_step(model)     e.g. weight averaging
 //! ```
@@ -129,8 +131,37 @@ pub trait Objective {
 pub trait InputTransform {
     /// Name for logs.
     fn name(&self) -> &'static str;
+
+    /// Called at the start of every step, before [`InputTransform::apply`]: `epoch` 1-based,
+    /// `step` the steps taken before this one (random streams derive from them, so that a
+    /// resumed run continues exactly).
+    fn start_step(&mut self, _epoch: usize, _step: u64) {}
+
     /// The transformed batch.
     fn apply(&mut self, model: &Network, batch: Batch) -> Batch;
+
+    /// Whether [`InputTransform::after_backward`] wants the gradient of the step's loss with
+    /// respect to the (transformed) images, from the step's own backward pass ("free"
+    /// adversarial training).
+    fn wants_input_grad(&self) -> bool {
+        false
+    }
+
+    /// Receives the gradient of the step's loss with respect to `batch.images` (normalised
+    /// images, `[batch, 3, s, s]`, without autodiff) when [`InputTransform::wants_input_grad`].
+    fn after_backward(&mut self, _input_grad: Tensor<4>) {}
+
+    /// How many times the trainer runs each minibatch in a row (minibatch replay of free
+    /// adversarial training; 1 = once).
+    fn replays(&self) -> usize {
+        1
+    }
+
+    /// Figures of the last [`InputTransform::apply`] to log (device-side, detached), e.g. the
+    /// clean and the adversarial loss; the step appends them to [`StepStats::logs`].
+    fn logs(&mut self) -> Vec<(&'static str, Tensor<1>)> {
+        Vec::new()
+    }
 }
 
 /// Runs after every optimiser step (weight averaging, statistics).
@@ -177,7 +208,12 @@ impl Step {
     ) -> (Network, StepStats) {
         let mut batch = batch;
         for t in &mut self.transforms {
+            t.start_step(epoch, step);
             batch = t.apply(&model, batch);
+        }
+        let input_grad = self.transforms.iter().any(|t| t.wants_input_grad());
+        if input_grad {
+            batch.images = batch.images.detach().autodiff().require_grad();
         }
         let device = batch.images.device();
         let active: Vec<bool> = self
@@ -252,7 +288,16 @@ impl Step {
             .int()
             .sum()
             .float();
-        let mut grads = GradientsParams::from_grads(total.backward(), &model);
+        let raw = total.backward();
+        if input_grad && let Some(g) = batch.images.grad(&raw) {
+            for t in self.transforms.iter_mut().filter(|t| t.wants_input_grad()) {
+                t.after_backward(g.clone());
+            }
+        }
+        for t in &mut self.transforms {
+            logs.extend(t.logs());
+        }
+        let mut grads = GradientsParams::from_grads(raw, &model);
         self.frozen.drop_gradients(&mut grads);
         let model = optim.step(lr, model, grads);
         for h in &mut self.hooks {
