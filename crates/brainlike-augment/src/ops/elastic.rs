@@ -7,7 +7,7 @@
 //!
 //! Differences: the noise comes from our ChaCha8 stream, not numpy's; the blur kernel is
 //! folded onto the image when it is wider than the image (same values as a replicated
-//! border), and the bilinear weights are exact (OpenCV quantises them to 1/32).
+//! border).
 //! Albumentations' defaults `alpha = 1, sigma = 50` move pixels by less than a pixel; the
 //! strength is set by `alpha`.
 

@@ -43,7 +43,7 @@ pub fn hflip(img: &mut Image) {
 
 impl Op for HorizontalFlip {
     fn name(&self) -> &'static str {
-        "hflip"
+        "horizontal_flip"
     }
     fn apply(&self, img: &mut Image, _rng: &mut ChaCha8Rng) {
         hflip(img);

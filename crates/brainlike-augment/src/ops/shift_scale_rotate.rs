@@ -8,9 +8,8 @@
 //! input at `M⁻¹(x, y)`, bilinear, with a constant `fill` outside (albumentations' default
 //! `border_mode = BORDER_CONSTANT`, `fill = 0`). Label unchanged.
 //!
-//! Differences: OpenCV's `warpAffine` quantises the bilinear weights to 1/32 pixel; we use
-//! exact weights (the fixture test allows that difference). Only the constant border is
-//! offered.
+//! Matches albumentations on float images to 1e-4 (fixture test). Difference: only the
+//! constant border is offered.
 
 use super::{Op, check_limit, half, uniform};
 use crate::error::{Result, check_range};
