@@ -7,7 +7,7 @@
 
 use crate::error::{AugmentError, Result};
 use crate::image::Image;
-use crate::mix::{MixConfig, mix_batch};
+use crate::mix::{MixConfig, MixKind, mix_batch};
 use crate::pipeline::{Pipeline, sample_seed};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -54,15 +54,22 @@ pub struct PreviewOptions<'a> {
 }
 
 const LINE: u32 = 15;
-const TEXT_LINES: u32 = 4;
-const PAD: u32 = 6;
+const PAD: u32 = 8;
+const FONT_SIZE: f64 = 12.0;
 
-/// Splits `words` into lines of at most `max_chars` characters.
-fn wrap(words: &[String], max_chars: usize) -> Vec<String> {
+/// The text under one tile: op names (joined with ", " and wrapped) and extra lines kept whole.
+#[derive(Debug, Clone, Default)]
+struct Caption {
+    words: Vec<String>,
+    lines: Vec<String>,
+}
+
+/// Greedy wrap of `words` joined by ", " so each line is at most `max_px` wide per `measure`.
+fn wrap(words: &[String], max_px: u32, measure: &dyn Fn(&str) -> u32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for word in words {
         match lines.last_mut() {
-            Some(line) if line.len() + 2 + word.len() <= max_chars => {
+            Some(line) if measure(&format!("{line}, {word}")) <= max_px => {
                 line.push_str(", ");
                 line.push_str(word);
             }
@@ -105,16 +112,23 @@ pub fn write_preview(
         })
         .collect::<Result<Vec<_>>>()?;
     let labels: Vec<usize> = sources.iter().map(|s| s.label).collect();
-    // columns[j][i]: image, text lines
-    let mut columns: Vec<Vec<(Image, Vec<String>)>> = Vec::new();
+    // columns[j][i]: image and caption
+    let mut columns: Vec<Vec<(Image, Caption)>> = Vec::new();
     columns.push(
         originals
             .iter()
             .zip(&labels)
             .map(|(img, &l)| {
+                let lines = vec![
+                    "source".to_string(),
+                    format!("label: {}", class_name(opts.class_names, l)),
+                ];
                 (
                     img.clone(),
-                    vec!["source".to_string(), class_name(opts.class_names, l)],
+                    Caption {
+                        words: vec![],
+                        lines,
+                    },
                 )
             })
             .collect(),
@@ -126,9 +140,16 @@ pub fn write_preview(
             .enumerate()
             .map(|(i, img)| pipeline.apply(img, sample_seed(opts.seed, j as u64, i as u64)))
             .collect();
-        let mut texts: Vec<Vec<String>> = fired
+        let mut texts: Vec<Caption> = fired
             .iter()
-            .map(|f| f.iter().map(|s| s.to_string()).collect())
+            .map(|f| Caption {
+                words: if f.is_empty() {
+                    vec!["(no op)".into()]
+                } else {
+                    f.iter().map(|s| s.to_string()).collect()
+                },
+                lines: vec![],
+            })
             .collect();
         if let Some(mix) = opts.mix {
             let same = imgs
@@ -156,12 +177,15 @@ pub fn write_preview(
                             .filter(|&(_, w)| w > 0.0)
                             .collect();
                         parts.sort_by(|a, b| b.1.total_cmp(&a.1));
-                        let label = parts
-                            .iter()
-                            .map(|&(c, w)| format!("{} {:.2}", class_name(opts.class_names, c), w))
-                            .collect::<Vec<_>>()
-                            .join(" + ");
-                        text.push(format!("{:?}: {label}", mix.kind).to_lowercase());
+                        let kind = match mix.kind {
+                            MixKind::Cutmix => "cutmix",
+                            MixKind::ForegroundCutmix => "foreground_cutmix",
+                        };
+                        text.lines.push(format!("{kind} label:"));
+                        for (c, w) in parts {
+                            text.lines
+                                .push(format!("  {} {w:.2}", class_name(opts.class_names, c)));
+                        }
                     }
                 }
             }
@@ -178,16 +202,35 @@ pub fn write_preview(
         .max(1);
     let factor = opts.min_tile.div_ceil(max_side).max(1);
     let tile = (max_side * factor) as u32;
-    let cell_w = tile.max(150) + PAD;
-    let cell_h = tile + LINE * TEXT_LINES + PAD;
+    let cell_w = tile.max(170) + PAD;
+    let style = TextStyle::from(("sans-serif", FONT_SIZE).into_font()).color(&BLACK);
+    let measure = |text: &str| -> u32 {
+        style
+            .font
+            .box_size(text)
+            .map_or((text.len() as f64 * FONT_SIZE * 0.6) as u32, |(w, _)| w)
+    };
+    // Every caption's lines, then the tallest decides the row height (nothing is cut off).
+    let captions: Vec<Vec<Vec<String>>> = columns
+        .iter()
+        .map(|col| {
+            col.iter()
+                .map(|(_, cap)| {
+                    let mut lines = wrap(&cap.words, cell_w - PAD, &measure);
+                    lines.extend(cap.lines.iter().cloned());
+                    lines
+                })
+                .collect()
+        })
+        .collect();
+    let text_lines = captions.iter().flatten().map(Vec::len).max().unwrap_or(1) as u32;
+    let cell_h = tile + 4 + LINE * text_lines + PAD;
     let width = cell_w * columns.len() as u32 + PAD;
     let height = cell_h * sources.len().max(1) as u32 + PAD;
     let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let style = TextStyle::from(("sans-serif", 12).into_font()).color(&BLACK);
-    let max_chars = (cell_w as usize / 7).max(8);
     for (j, column) in columns.iter().enumerate() {
-        for (i, (img, text)) in column.iter().enumerate() {
+        for (i, (img, _)) in column.iter().enumerate() {
             let ox = PAD + j as u32 * cell_w;
             let oy = PAD + i as u32 * cell_h;
             let f = (tile as usize / img.height.max(img.width)).max(1);
@@ -200,17 +243,8 @@ pub fn write_preview(
                         .map_err(|e| err(e.to_string()))?;
                 }
             }
-            let words = if text.is_empty() {
-                vec!["(no op)".to_string()]
-            } else {
-                text.clone()
-            };
-            for (l, line) in wrap(&words, max_chars)
-                .iter()
-                .take(TEXT_LINES as usize)
-                .enumerate()
-            {
-                let pos = (ox as i32, (oy + tile + 2 + l as u32 * LINE) as i32);
+            for (l, line) in captions[j][i].iter().enumerate() {
+                let pos = (ox as i32, (oy + tile + 4 + l as u32 * LINE) as i32);
                 root.draw_text(line, &style, pos)
                     .map_err(|e| err(e.to_string()))?;
             }
