@@ -165,7 +165,7 @@ pub fn write_preview(
                     &labels,
                     classes,
                     mix,
-                    sample_seed(opts.seed ^ 0x4D49_58, j as u64, 0),
+                    sample_seed(opts.seed ^ 0x004D_4958, j as u64, 0),
                 )?;
                 for (i, text) in texts.iter_mut().enumerate() {
                     if out.boxes[i].is_some() {

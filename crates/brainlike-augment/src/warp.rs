@@ -3,45 +3,70 @@
 
 use crate::image::Image;
 
-/// Bilinear sample of `plane` (`h x w`) at `(x, y)`; neighbours outside the image read
-/// `fill` (OpenCV `BORDER_CONSTANT`).
+/// The four neighbours and weights of a bilinear sample at `(x, y)` in an `h x w` plane:
+/// `(index, weight)` pairs, neighbours outside the image marked `usize::MAX` (they read the
+/// fill value, OpenCV `BORDER_CONSTANT`).
 #[inline]
-pub(crate) fn sample_bilinear(plane: &[f32], h: usize, w: usize, x: f64, y: f64, fill: f32) -> f32 {
+fn bilinear_taps(h: usize, w: usize, x: f64, y: f64) -> [(usize, f32); 4] {
     let x0 = x.floor();
     let y0 = y.floor();
     let fx = (x - x0) as f32;
     let fy = (y - y0) as f32;
     let (x0, y0) = (x0 as i64, y0 as i64);
-    let at = |yy: i64, xx: i64| -> f32 {
+    let idx = |yy: i64, xx: i64| -> usize {
         if yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
-            plane[yy as usize * w + xx as usize]
+            yy as usize * w + xx as usize
         } else {
-            fill
+            usize::MAX
         }
     };
-    let top = at(y0, x0) * (1.0 - fx) + at(y0, x0 + 1) * fx;
-    let bottom = at(y0 + 1, x0) * (1.0 - fx) + at(y0 + 1, x0 + 1) * fx;
-    top * (1.0 - fy) + bottom * fy
+    [
+        (idx(y0, x0), (1.0 - fx) * (1.0 - fy)),
+        (idx(y0, x0 + 1), fx * (1.0 - fy)),
+        (idx(y0 + 1, x0), (1.0 - fx) * fy),
+        (idx(y0 + 1, x0 + 1), fx * fy),
+    ]
+}
+
+/// Resamples every channel of `img`: output `(x, y)` reads the input at `source(x, y)`,
+/// bilinear, constant `fill` outside. The sampling position and weights are computed once
+/// per pixel and shared by the channels.
+pub(crate) fn remap_with(
+    img: &Image,
+    fill: f32,
+    source: impl Fn(usize, usize) -> (f64, f64),
+) -> Image {
+    let (h, w, ch) = (img.height, img.width, img.channels);
+    let plane = h * w;
+    let mut out = Image::zeros(ch, h, w);
+    for y in 0..h {
+        for x in 0..w {
+            let (sx, sy) = source(x, y);
+            let taps = bilinear_taps(h, w, sx, sy);
+            let o = y * w + x;
+            for c in 0..ch {
+                let src = &img.pixels[c * plane..(c + 1) * plane];
+                let mut acc = 0.0f32;
+                for &(i, wt) in &taps {
+                    acc += wt * if i == usize::MAX { fill } else { src[i] };
+                }
+                out.pixels[c * plane + o] = acc;
+            }
+        }
+    }
+    out
 }
 
 /// Warps with an inverse affine map `[a, b, c, d, e, f]`: output pixel `(x, y)` reads the
 /// input at `(a x + b y + c, d x + e y + f)`, bilinear, constant `fill` outside.
 pub(crate) fn warp_affine_inverse(img: &Image, inv: [f64; 6], fill: f32) -> Image {
-    let (h, w) = (img.height, img.width);
-    let mut out = Image::zeros(img.channels, h, w);
-    for c in 0..img.channels {
-        let src = img.plane(c);
-        let dst = out.plane_mut(c);
-        for y in 0..h {
-            for x in 0..w {
-                let (xf, yf) = (x as f64, y as f64);
-                let sx = inv[0] * xf + inv[1] * yf + inv[2];
-                let sy = inv[3] * xf + inv[4] * yf + inv[5];
-                dst[y * w + x] = sample_bilinear(src, h, w, sx, sy, fill);
-            }
-        }
-    }
-    out
+    remap_with(img, fill, |x, y| {
+        let (xf, yf) = (x as f64, y as f64);
+        (
+            inv[0] * xf + inv[1] * yf + inv[2],
+            inv[3] * xf + inv[4] * yf + inv[5],
+        )
+    })
 }
 
 /// Bilinear resize of the crop `rows y0..y0+ch`, `cols x0..x0+cw` to `out_h x out_w` with

@@ -218,3 +218,27 @@ fn hls_conversions_match_opencv() {
         }
     }
 }
+
+#[test]
+fn elastic_matches_opencv_blur_and_albumentations_remap() {
+    use brainlike_augment::ops::elastic::elastic_from_noise;
+    let doc = load();
+    for case in cases(&doc, "elastic") {
+        let img = input(&doc);
+        let (alpha, sigma) = (num(case, "alpha"), num(case, "sigma"));
+        let out = elastic_from_noise(&img, &floats(case, "noise"), alpha, sigma, 0.0);
+        let (max, mean) = diff(&out, &expected(case, 3, img.height, img.width));
+        eprintln!("elastic alpha {alpha} sigma {sigma}: max {max:.6}, mean {mean:.7}");
+        // Displacements move pixels by up to `alpha` * (blurred noise); a wrong blur or sign
+        // moves them elsewhere. OpenCV's remap rounds positions to 1/32 pixel.
+        assert!(
+            max < 0.02 && mean < 0.002,
+            "elastic alpha {alpha} sigma {sigma}: max {max}, mean {mean}"
+        );
+        let unwarped = diff(&img, &out).1;
+        assert!(
+            unwarped > 5.0 * mean,
+            "control: the warp must move pixels ({unwarped} vs {mean})"
+        );
+    }
+}

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// Planar `3 x 32 x 32` images, their fine labels and the 100 fine class names.
+#[allow(dead_code)] // each example reads the fields it needs
 pub struct Cifar {
     /// Planar RGB bytes, 3072 per image.
     pub images: Vec<Vec<u8>>,

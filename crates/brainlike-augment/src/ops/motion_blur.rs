@@ -145,21 +145,32 @@ pub fn filter2d(img: &Image, kernel: &[f32], k: usize) -> Image {
         })
         .collect();
     let (h, w) = (img.height, img.width);
+    let r = (k / 2) as i64;
+    let (ph, pw) = (h + 2 * r as usize, w + 2 * r as usize);
+    let rows: Vec<usize> = (0..ph as i64).map(|y| reflect101(y - r, h)).collect();
+    let cols: Vec<usize> = (0..pw as i64).map(|x| reflect101(x - r, w)).collect();
     let mut out = Image::zeros(img.channels, h, w);
+    let mut padded = vec![0.0f32; ph * pw];
     for c in 0..img.channels {
         let src = img.plane(c);
-        let dst = out.plane_mut(c);
-        for y in 0..h {
-            for x in 0..w {
-                let mut acc = 0.0f32;
-                for &(oy, ox, wgt) in &taps {
-                    let yy = reflect101(y as i64 + oy, h);
-                    let xx = reflect101(x as i64 + ox, w);
-                    acc += wgt * src[yy * w + xx];
-                }
-                dst[y * w + x] = acc.clamp(0.0, 1.0);
+        for (py, &sy) in rows.iter().enumerate() {
+            for (px, &sx) in cols.iter().enumerate() {
+                padded[py * pw + px] = src[sy * w + sx];
             }
         }
+        let dst = out.plane_mut(c);
+        for &(oy, ox, wgt) in &taps {
+            for y in 0..h {
+                let start = (y as i64 + r + oy) as usize * pw + (r + ox) as usize;
+                for (d, s) in dst[y * w..(y + 1) * w]
+                    .iter_mut()
+                    .zip(&padded[start..start + w])
+                {
+                    *d += wgt * s;
+                }
+            }
+        }
+        dst.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
     }
     out
 }
