@@ -3,34 +3,17 @@
 
 use crate::image::Image;
 
-/// The four neighbours and weights of a bilinear sample at `(x, y)` in an `h x w` plane:
-/// `(index, weight)` pairs, neighbours outside the image marked `usize::MAX` (they read the
-/// fill value, OpenCV `BORDER_CONSTANT`).
+/// `floor` without a libm call (the baseline x86-64 target has no SSE4.1 `roundsd`).
 #[inline]
-fn bilinear_taps(h: usize, w: usize, x: f64, y: f64) -> [(usize, f32); 4] {
-    let x0 = x.floor();
-    let y0 = y.floor();
-    let fx = (x - x0) as f32;
-    let fy = (y - y0) as f32;
-    let (x0, y0) = (x0 as i64, y0 as i64);
-    let idx = |yy: i64, xx: i64| -> usize {
-        if yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
-            yy as usize * w + xx as usize
-        } else {
-            usize::MAX
-        }
-    };
-    [
-        (idx(y0, x0), (1.0 - fx) * (1.0 - fy)),
-        (idx(y0, x0 + 1), fx * (1.0 - fy)),
-        (idx(y0 + 1, x0), (1.0 - fx) * fy),
-        (idx(y0 + 1, x0 + 1), fx * fy),
-    ]
+fn fast_floor(v: f64) -> i64 {
+    let t = v as i64;
+    if (t as f64) > v { t - 1 } else { t }
 }
 
 /// Resamples every channel of `img`: output `(x, y)` reads the input at `source(x, y)`,
-/// bilinear, constant `fill` outside. The sampling position and weights are computed once
-/// per pixel and shared by the channels.
+/// bilinear, constant `fill` outside (OpenCV `BORDER_CONSTANT`: a neighbour outside the
+/// image reads `fill`). The position and weights are computed once per pixel and shared by
+/// the channels.
 pub(crate) fn remap_with(
     img: &Image,
     fill: f32,
@@ -39,18 +22,59 @@ pub(crate) fn remap_with(
     let (h, w, ch) = (img.height, img.width, img.channels);
     let plane = h * w;
     let mut out = Image::zeros(ch, h, w);
+    let (hi, wi) = (h as i64, w as i64);
     for y in 0..h {
         for x in 0..w {
             let (sx, sy) = source(x, y);
-            let taps = bilinear_taps(h, w, sx, sy);
-            let o = y * w + x;
-            for c in 0..ch {
-                let src = &img.pixels[c * plane..(c + 1) * plane];
-                let mut acc = 0.0f32;
-                for &(i, wt) in &taps {
-                    acc += wt * if i == usize::MAX { fill } else { src[i] };
+            if !(sx.is_finite() && sy.is_finite())
+                || sx <= -1.0
+                || sy <= -1.0
+                || sx >= w as f64
+                || sy >= h as f64
+            {
+                for c in 0..ch {
+                    out.pixels[c * plane + y * w + x] = fill;
                 }
-                out.pixels[c * plane + o] = acc;
+                continue;
+            }
+            let (x0, y0) = (fast_floor(sx), fast_floor(sy));
+            let fx = (sx - x0 as f64) as f32;
+            let fy = (sy - y0 as f64) as f32;
+            let wts = [
+                (1.0 - fx) * (1.0 - fy),
+                fx * (1.0 - fy),
+                (1.0 - fx) * fy,
+                fx * fy,
+            ];
+            let o = y * w + x;
+            if x0 >= 0 && y0 >= 0 && x0 + 1 < wi && y0 + 1 < hi {
+                let i = y0 as usize * w + x0 as usize;
+                for c in 0..ch {
+                    let src = &img.pixels[c * plane..(c + 1) * plane];
+                    out.pixels[c * plane + o] = wts[0] * src[i]
+                        + wts[1] * src[i + 1]
+                        + wts[2] * src[i + w]
+                        + wts[3] * src[i + w + 1];
+                }
+            } else {
+                let idx = |yy: i64, xx: i64| -> Option<usize> {
+                    (yy >= 0 && xx >= 0 && yy < hi && xx < wi)
+                        .then(|| yy as usize * w + xx as usize)
+                };
+                let taps = [
+                    idx(y0, x0),
+                    idx(y0, x0 + 1),
+                    idx(y0 + 1, x0),
+                    idx(y0 + 1, x0 + 1),
+                ];
+                for c in 0..ch {
+                    let src = &img.pixels[c * plane..(c + 1) * plane];
+                    out.pixels[c * plane + o] = taps
+                        .iter()
+                        .zip(&wts)
+                        .map(|(t, wt)| wt * t.map_or(fill, |i| src[i]))
+                        .sum();
+                }
             }
         }
     }
