@@ -135,6 +135,32 @@ impl Image {
         })
     }
 
+    /// The planar `f32` values (`0..=1`), without copying.
+    pub fn into_planar_f32(self) -> Vec<f32> {
+        self.pixels
+    }
+
+    /// Writes `(value - mean[c]) / std[c]` per channel into `out` (planar, same length as
+    /// [`Image::pixels`]), the usual normalisation before a network; `mean` and `std` are in
+    /// the same `0..=1` units (e.g. ImageNet's `[0.485, 0.456, 0.406]`, `[0.229, 0.224, 0.225]`).
+    ///
+    /// # Panics
+    /// If `out` has the wrong length or `mean`/`std` have fewer entries than channels.
+    pub fn normalize_into(&self, mean: &[f32], std: &[f32], out: &mut [f32]) {
+        assert_eq!(
+            out.len(),
+            self.pixels.len(),
+            "normalize_into: output length"
+        );
+        let n = self.height * self.width;
+        for c in 0..self.channels {
+            let (m, inv) = (mean[c], 1.0 / std[c]);
+            for (o, &v) in out[c * n..(c + 1) * n].iter_mut().zip(self.plane(c)) {
+                *o = (v - m) * inv;
+            }
+        }
+    }
+
     /// One channel's plane.
     pub fn plane(&self, c: usize) -> &[f32] {
         let n = self.height * self.width;

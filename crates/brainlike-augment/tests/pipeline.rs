@@ -201,3 +201,28 @@ fn u8_round_trip_is_exact() {
     assert_eq!(img.to_planar_u8(), bytes);
     assert!(Image::from_planar_u8(&bytes, 3, 4, 4).is_err());
 }
+
+#[test]
+fn normalisation_is_per_channel() {
+    let img = Image::from_planar_f32(vec![0.5, 0.5, 1.0, 1.0, 0.0, 0.25], 3, 1, 2).unwrap();
+    let mut out = vec![0.0; 6];
+    img.normalize_into(&[0.5, 0.5, 0.25], &[0.5, 0.25, 0.5], &mut out);
+    assert_eq!(out, vec![0.0, 0.0, 2.0, 2.0, -0.5, 0.0]);
+    assert_eq!(img.into_planar_f32(), vec![0.5, 0.5, 1.0, 1.0, 0.0, 0.25]);
+}
+
+#[test]
+fn nests_under_an_augment_table() {
+    #[derive(serde::Deserialize)]
+    struct Run {
+        augment: AugmentConfig,
+    }
+    let run: Run = toml::from_str(
+        "[[augment.ops]]\nkind = \"shift_scale_rotate\"\np = 0.5\nrotate_limit = [-30, 30]\n\n[[augment.ops]]\nkind = \"horizontal_flip\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run.augment.build("augment").unwrap().names(),
+        ["shift_scale_rotate", "horizontal_flip"]
+    );
+}
