@@ -242,3 +242,30 @@ fn elastic_matches_opencv_blur_and_albumentations_remap() {
         );
     }
 }
+
+#[test]
+fn iso_noise_matches_albumentations_given_the_same_draws() {
+    use brainlike_augment::ops::iso_noise::iso_noise_with;
+    let doc = load();
+    for case in cases(&doc, "iso_noise") {
+        let mut img = input(&doc);
+        let to64 = |k: &str| {
+            floats(case, k)
+                .into_iter()
+                .map(f64::from)
+                .collect::<Vec<f64>>()
+        };
+        let shot = to64("shot");
+        assert!(
+            shot.iter().any(|&s| s > 0.0),
+            "fixture must contain shot noise"
+        );
+        iso_noise_with(&mut img, num(case, "intensity"), &shot, &to64("hue"));
+        let (max, mean) = diff(&img, &expected(case, 3, img.height, img.width));
+        assert!(
+            max < 1e-4,
+            "iso noise intensity {}: max {max}, mean {mean}",
+            num(case, "intensity")
+        );
+    }
+}

@@ -3,11 +3,13 @@
 //! `color_shift = U(color_shift)` and `intensity = U(intensity)` drawn per image, every pixel's
 //! hue gets `N(0, color_shift * intensity)` degrees added and its lightness
 //! `Poisson(std(L) * intensity) * intensity * (1 - L)` (Poisson shot noise scaled by the
-//! image's lightness spread, weaker in bright pixels); then back to RGB, clipped to `0..=1`.
+//! image's lightness spread, weaker in bright pixels; lightness clipped to `0..=1`); then
+//! back to RGB, clipped to `0..=1`.
 //! Label unchanged. Requires 3 channels (RGB); other images are left alone.
 //!
 //! Same formula as albumentations 2.0.8 `iso_noise` (including that the hue noise is in
-//! degrees, so it is small); only the random stream differs.
+//! degrees, so it is small); only the random stream differs: given the same draws the output
+//! equals albumentations' (fixture test).
 
 use super::{Op, half, uniform};
 use crate::error::{Result, check_pair};
@@ -123,37 +125,69 @@ pub fn hls_to_rgb(h: f32, l: f32, s: f32) -> (f32, f32, f32) {
     (tab[ri], tab[gi], tab[bi])
 }
 
+/// Planar RGB → per-pixel HLS (OpenCV float convention).
+fn to_hls(img: &Image) -> Vec<(f32, f32, f32)> {
+    let n = img.height * img.width;
+    (0..n)
+        .map(|i| rgb_to_hls(img.pixels[i], img.pixels[n + i], img.pixels[2 * n + i]))
+        .collect()
+}
+
+/// Population standard deviation of the lightness (OpenCV `meanStdDev`).
+fn lightness_sd(hls: &[(f32, f32, f32)]) -> f64 {
+    let n = hls.len().max(1) as f64;
+    let mean = hls.iter().map(|p| f64::from(p.1)).sum::<f64>() / n;
+    (hls.iter()
+        .map(|p| (f64::from(p.1) - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt()
+}
+
+/// The deterministic core: with per-pixel Poisson counts `shot` and hue offsets `hue`
+/// (degrees), `L += shot * intensity * (1 - L)` clipped to `0..=1` (albucore's `add_array`
+/// clips), `H += hue`, back to RGB, clipped. Images without 3 channels are left alone.
+///
+/// # Panics
+/// If `shot` or `hue` do not hold one value per pixel.
+pub fn iso_noise_with(img: &mut Image, intensity: f64, shot: &[f64], hue: &[f64]) {
+    if img.channels != 3 {
+        return;
+    }
+    let n = img.height * img.width;
+    assert!(
+        shot.len() == n && hue.len() == n,
+        "iso_noise_with: one shot count and hue offset per pixel"
+    );
+    let hls = to_hls(img);
+    for (i, &(h, l, s)) in hls.iter().enumerate() {
+        let l = (l + (shot[i] * intensity) as f32 * (1.0 - l)).clamp(0.0, 1.0);
+        let (r, g, b) = hls_to_rgb(h + hue[i] as f32, l, s);
+        img.pixels[i] = r.clamp(0.0, 1.0);
+        img.pixels[n + i] = g.clamp(0.0, 1.0);
+        img.pixels[2 * n + i] = b.clamp(0.0, 1.0);
+    }
+}
+
 /// Applies ISO noise with fixed `color_shift` and `intensity`, drawing the per-pixel noise
-/// from `rng`.
+/// from `rng`: `Poisson(std(L) * intensity)` shot counts, then `N(0, color_shift * intensity)`
+/// hue offsets (albumentations' order).
 pub fn iso_noise(img: &mut Image, color_shift: f64, intensity: f64, rng: &mut ChaCha8Rng) {
     if img.channels != 3 || intensity == 0.0 {
         return;
     }
     let n = img.height * img.width;
-    let mut hls = vec![(0.0f32, 0.0f32, 0.0f32); n];
-    for (i, px) in hls.iter_mut().enumerate() {
-        *px = rgb_to_hls(img.pixels[i], img.pixels[n + i], img.pixels[2 * n + i]);
-    }
-    let mean_l = hls.iter().map(|p| f64::from(p.1)).sum::<f64>() / n as f64;
-    let var_l = hls
-        .iter()
-        .map(|p| (f64::from(p.1) - mean_l).powi(2))
-        .sum::<f64>()
-        / n as f64;
-    let lambda = var_l.sqrt() * intensity;
-    let poisson = (lambda > 0.0).then(|| Poisson::new(lambda).expect("positive finite rate"));
+    let lambda = lightness_sd(&to_hls(img)) * intensity;
+    let shot: Vec<f64> = match Poisson::new(lambda) {
+        Ok(p) if lambda > 0.0 => (0..n).map(|_| p.sample(rng)).collect(),
+        _ => vec![0.0; n],
+    };
     let hue_sd = color_shift * intensity;
-    let normal = (hue_sd > 0.0).then(|| Normal::new(0.0, hue_sd).expect("positive finite sd"));
-    for (i, &(h, l, s)) in hls.iter().enumerate() {
-        let shot: f64 = poisson.as_ref().map_or(0.0, |p| p.sample(rng));
-        let dh: f64 = normal.as_ref().map_or(0.0, |d| d.sample(rng));
-        let h = h + dh as f32;
-        let l = l + (shot * intensity) as f32 * (1.0 - l);
-        let (r, g, b) = hls_to_rgb(h, l, s);
-        img.pixels[i] = r.clamp(0.0, 1.0);
-        img.pixels[n + i] = g.clamp(0.0, 1.0);
-        img.pixels[2 * n + i] = b.clamp(0.0, 1.0);
-    }
+    let hue: Vec<f64> = match Normal::new(0.0, hue_sd) {
+        Ok(d) if hue_sd > 0.0 => (0..n).map(|_| d.sample(rng)).collect(),
+        _ => vec![0.0; n],
+    };
+    iso_noise_with(img, intensity, &shot, &hue);
 }
 
 impl Op for IsoNoise {

@@ -12,7 +12,7 @@ pub fn random_image(h: usize, w: usize, lo: f32, hi: f32, seed: u64) -> Image {
     Image::from_planar_f32(pixels, 3, h, w).unwrap()
 }
 
-/// A pipeline of one op from a TOML snippet (the `[[ops]]` body), `p` forced as given.
+/// A pipeline of one op from a TOML snippet (the body of one `[[ops]]` entry).
 pub fn one_op(toml_body: &str) -> Pipeline {
     let cfg: AugmentConfig =
         toml::from_str(&format!("[[ops]]\n{toml_body}")).unwrap_or_else(|e| panic!("{e}"));
