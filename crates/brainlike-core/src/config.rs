@@ -38,6 +38,20 @@ pub struct TrainConfig {
     pub teacher: TeacherConfig,
     /// Checkpointing.
     pub checkpoint: CheckpointConfig,
+    /// Per-sample augmentation (`[[augment.ops]]`, albumentations-style ops, each with its
+    /// probability; none by default). See `brainlike_augment`.
+    #[serde(default, skip_serializing_if = "augment_is_empty")]
+    pub augment: brainlike_augment::AugmentConfig,
+    /// Batch-level CutMix or Foreground-CutMix (`[mix] kind = "cutmix"`); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<brainlike_augment::MixConfig>,
+    /// Adversarial training (`[adversarial] method = "pgd"`); clean by default.
+    #[serde(default)]
+    pub adversarial: crate::train::transform::AdversarialConfig,
+}
+
+fn augment_is_empty(a: &brainlike_augment::AugmentConfig) -> bool {
+    a.ops.is_empty()
 }
 
 impl Default for TrainConfig {
@@ -53,6 +67,9 @@ impl Default for TrainConfig {
             loss: LossConfig::default(),
             teacher: TeacherConfig::default(),
             checkpoint: CheckpointConfig::default(),
+            augment: brainlike_augment::AugmentConfig::default(),
+            mix: None,
+            adversarial: crate::train::transform::AdversarialConfig::default(),
         }
     }
 }
@@ -476,6 +493,27 @@ impl TrainConfig {
                 msg,
             })
         };
+        self.adversarial.validate()?;
+        if self.adversarial.steps > 1000 {
+            return bad(format!(
+                "adversarial.steps must be at most 1000 (each step is a forward and backward \
+                 pass), got {}",
+                self.adversarial.steps
+            ));
+        }
+        if self.adversarial.replays > 100 {
+            return bad(format!(
+                "adversarial.replays must be at most 100, got {}",
+                self.adversarial.replays
+            ));
+        }
+        if self.adversarial.eps > 1e4 {
+            return bad(format!(
+                "adversarial.eps must be at most 1e4 (an L2 radius past every image's norm), got {}",
+                self.adversarial.eps
+            ));
+        }
+        crate::data::augment::Augmenter::new(&self.augment, self.mix.as_ref(), 0)?;
         if self.optim.batch_size == 0 {
             return bad("optim.batch_size must be at least 1".into());
         }
@@ -858,6 +896,17 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
         "checkpoint.every_minutes",
         "minutes between (epoch-end) checkpoints; 0 = after every epoch",
     ),
+    (
+        "adversarial.method",
+        "adversarial training: none | pgd | fgsm_rs | free",
+    ),
+    ("adversarial.norm", "threat model: linf | l2"),
+    (
+        "adversarial.eps",
+        "radius of the perturbation ball, pixel units (images in [0, 1]; 8/255 = 0.0314)",
+    ),
+    ("adversarial.steps", "PGD steps"),
+    ("adversarial.replays", "free training: minibatch replays m"),
 ];
 
 /// `KEY_DOCS` with each key's default, as help text.

@@ -25,6 +25,64 @@ pub struct EvaluateArgs {
     /// CPU threads for the backend (default: the run's `threads`, 0 = all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Robust accuracy under a PGD attack (repeatable): `NORM:EPS[:STEPS[:rs]]`, e.g.
+    /// `linf:4/255:20`, `linf:8/255:20`, `l2:3.0:20:rs` (ε in pixel units of images in
+    /// [0, 1]; step size 2.5·ε/steps; `rs` = random start). The table goes to
+    /// `robustness.csv` in the run directory.
+    #[arg(long = "attack", value_name = "NORM:EPS[:STEPS[:rs]]")]
+    pub attacks: Vec<String>,
+    /// Test images attacked (the first N of the evaluated ones; attacks cost steps+1 passes).
+    #[arg(long, default_value_t = 1000)]
+    pub attack_images: usize,
+    /// Seed of the random starts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Parses `NORM:EPS[:STEPS[:rs]]` (EPS may be a fraction `a/b`).
+pub fn parse_attack(text: &str) -> Result<brainlike_core::attack::AttackSpec> {
+    use brainlike_core::attack::{AttackSpec, Norm};
+    let bad = |why: &str| {
+        anyhow::anyhow!(
+            "--attack {text:?}: {why} (expected NORM:EPS[:STEPS[:rs]], e.g. linf:8/255:20)"
+        )
+    };
+    let parts: Vec<&str> = text.split(':').collect();
+    if parts.len() < 2 || parts.len() > 4 {
+        return Err(bad("2 to 4 fields"));
+    }
+    let norm = match parts[0] {
+        "linf" => Norm::Linf,
+        "l2" => Norm::L2,
+        _ => return Err(bad("NORM is linf or l2")),
+    };
+    let eps = match parts[1].split_once('/') {
+        Some((a, b)) => {
+            let (a, b): (f64, f64) = (
+                a.parse().map_err(|_| bad("EPS is a number or a/b"))?,
+                b.parse().map_err(|_| bad("EPS is a number or a/b"))?,
+            );
+            a / b
+        }
+        None => parts[1]
+            .parse()
+            .map_err(|_| bad("EPS is a number or a/b"))?,
+    };
+    let steps: usize = match parts.get(2) {
+        Some(s) => s.parse().map_err(|_| bad("STEPS is a whole number"))?,
+        None => 20,
+    };
+    let random_start = match parts.get(3) {
+        Some(&"rs") => true,
+        Some(_) => return Err(bad("the fourth field can only be rs")),
+        None => false,
+    };
+    if steps == 0 || steps > 1000 {
+        return Err(bad("STEPS is 1..=1000"));
+    }
+    let spec = AttackSpec::pgd(norm, eps, steps, 2.5 * eps / steps as f64, random_start);
+    spec.validate("attack")?;
+    Ok(spec)
 }
 
 /// Runs `brainlike evaluate`.
@@ -48,6 +106,11 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
             args.run.display()
         );
     }
+    let attacks = args
+        .attacks
+        .iter()
+        .map(|a| parse_attack(a))
+        .collect::<Result<Vec<_>>>()?;
     let (_, device) = brainlike_core::device::resolve(
         args.device
             .as_deref()
@@ -69,7 +132,62 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
         test.len()
     };
     let ev = evaluate(&model, &test, n, &batcher, &device);
+    let mut robust = Vec::new();
+    if !attacks.is_empty() {
+        let ad = device.clone().autodiff();
+        let (_, model) = load_run(&args.run, &ad)?;
+        let plain = brainlike_core::burn::module::Module::valid(&model);
+        let m = args.attack_images.min(n);
+        let mut rows = String::from(
+            "attack,norm,eps,steps,step_size,random_start,images,clean_acc,robust_acc\n",
+        );
+        for (text, spec) in args.attacks.iter().zip(&attacks) {
+            let t0 = std::time::Instant::now();
+            let (mut correct, mut clean) = (0.0, 0.0);
+            let idx: Vec<usize> = (0..m).collect();
+            for (b, chunk) in idx
+                .chunks(brainlike_core::train::eval::EVAL_BATCH)
+                .enumerate()
+            {
+                let (x, y) = batcher.batch(&test, chunk, &ad);
+                let r = brainlike_core::attack::robust_batch(
+                    &model,
+                    x.clone(),
+                    y.clone(),
+                    spec,
+                    &pre,
+                    brainlike_core::train::trainer::derive_seed(args.seed, &[b as u64]),
+                );
+                correct += r.correct.into_scalar::<f64>();
+                // Clean predictions of the same images by the plain (non-autodiff) model:
+                // no dropout, running statistics.
+                let logits = plain.forward(x.inner());
+                let k = chunk.len();
+                clean += logits
+                    .argmax(1)
+                    .reshape([k])
+                    .equal(y.inner())
+                    .int()
+                    .sum()
+                    .into_scalar::<i64>() as f64;
+            }
+            let (ra, ca) = (correct / m as f64, clean / m as f64);
+            eprintln!(
+                "{text}: robust accuracy {:.2}% (clean {:.2}%) on {m} images in {:.1} s",
+                ra * 100.0,
+                ca * 100.0,
+                t0.elapsed().as_secs_f64()
+            );
+            rows.push_str(&format!(
+                "{text},{:?},{},{},{},{},{m},{ca},{ra}\n",
+                spec.norm, spec.eps, spec.steps, spec.step_size, spec.random_start
+            ));
+            robust.push(serde_json::json!({ "attack": text, "images": m, "clean_acc": ca, "robust_acc": ra }));
+        }
+        run.write_file("robustness.csv", rows.as_bytes())?;
+    }
     let json = serde_json::json!({
+        "robustness": robust,
         "run": args.run.display().to_string(),
         "images": n,
         "test_loss": ev.loss,

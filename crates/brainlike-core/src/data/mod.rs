@@ -1,6 +1,7 @@
 //! Data: the [`Dataset`] trait the trainer sees, CIFAR-100 (official binary layout), the
 //! monkey-V1 teacher pack, and batching.
 
+pub mod augment;
 pub mod batch;
 pub mod cifar100;
 pub mod dataset;

@@ -99,6 +99,10 @@ pub mod stream {
     pub const DROPOUT: u64 = 4;
     /// Label corruption.
     pub const LABELS: u64 = 5;
+    /// Adversarial random starts per step ([`crate::train::transform::STREAM`]).
+    pub const ADVERSARIAL: u64 = crate::train::transform::STREAM;
+    /// Augmentation: per-sample and per-batch (mix) seeds.
+    pub const AUGMENT: u64 = 7;
 }
 
 /// The run's tap for the teacher and the analyses.
@@ -147,9 +151,13 @@ pub fn build_step(
             cfg.seed,
         )));
     }
+    let mut transforms: Vec<Box<dyn super::step::InputTransform>> = Vec::new();
+    if cfg.adversarial.method != super::transform::Method::None {
+        transforms.push(super::transform::build(&cfg.adversarial, pre, cfg.seed)?);
+    }
     Ok(Step {
         objectives,
-        transforms: Vec::new(),
+        transforms,
         hooks: Vec::new(),
         frozen: Frozen::new(model, &cfg.optim.freeze)?,
     })
@@ -162,6 +170,12 @@ struct EpochSums {
     teacher_term: Tensor<1>,
     lambda: Tensor<1>,
     teacher_steps: usize,
+    /// Step passes (minibatches times replays).
+    runs: usize,
+    /// Sums of `adv_clean_loss` and `adv_attack_loss`.
+    adv: [Tensor<1>; 2],
+    /// Steps that logged each.
+    adv_steps: [usize; 2],
 }
 
 impl EpochSums {
@@ -173,8 +187,49 @@ impl EpochSums {
             teacher_term: zeros(),
             lambda: zeros(),
             teacher_steps: 0,
+            runs: 0,
+            adv: [zeros(), zeros()],
+            adv_steps: [0, 0],
         }
     }
+}
+
+/// Adds epoch `epoch`'s row to `adversarial.csv` (training loss on the adversarial batches,
+/// the clean-batch loss and the attack's last loss, means over the epoch's steps), replacing
+/// rows of this and later epochs (a resumed run writes them again).
+fn adversarial_row(
+    out: &Path,
+    epoch: usize,
+    adv_train_loss: f64,
+    clean: Option<f64>,
+    attack: Option<f64>,
+) -> Result<()> {
+    let path = out.join("adversarial.csv");
+    let header = "epoch,train_loss_adversarial,clean_loss,attack_loss";
+    let mut lines: Vec<String> = match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .lines()
+            .skip(1)
+            .filter(|l| {
+                l.split(',')
+                    .next()
+                    .and_then(|e| e.parse::<usize>().ok())
+                    .is_some_and(|e| e < epoch)
+            })
+            .map(String::from)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    lines.push(format!(
+        "{epoch},{adv_train_loss},{},{}",
+        f(clean),
+        f(attack)
+    ));
+    write_atomic(
+        &path,
+        format!("{header}\n{}\n", lines.join("\n")).as_bytes(),
+    )
 }
 
 /// Trains one run as configured; writes the run directory and returns its summary.
@@ -243,6 +298,18 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         start_epoch = state.epoch + 1;
     }
 
+    let augmenter = crate::data::augment::Augmenter::new(
+        &cfg.augment,
+        cfg.mix.as_ref(),
+        derive_seed(cfg.seed, &[stream::AUGMENT]),
+    )?;
+    let replays = step
+        .transforms
+        .iter()
+        .map(|t| t.replays())
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let batch_size = cfg.optim.batch_size;
     let steps_per_epoch = n_train.div_ceil(batch_size);
     let run_start = Instant::now();
@@ -271,25 +338,45 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         let mut sums = EpochSums::new(&base_device);
         let train_t0 = Instant::now();
         for (i, chunk) in order.chunks(batch_size).enumerate() {
-            let (x, y) = batcher.batch(train_set, chunk, &device);
-            let lr = learning_rate(&cfg.optim, steps, steps_per_epoch);
-            let (m, stats) = step.run(model, &mut optim, Batch::hard(x, y), lr, epoch, steps);
-            model = m;
-            sums.ce = sums.ce + stats.ce;
-            sums.correct = sums.correct + stats.correct;
-            let log = |name: &str| {
-                stats
-                    .logs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, t)| t.clone())
+            let batch = match &augmenter {
+                Some(a) => a.batch(&batcher, train_set, chunk, epoch, steps, classes, &device)?,
+                None => {
+                    let (x, y) = batcher.batch(train_set, chunk, &device);
+                    Batch::hard(x, y)
+                }
             };
-            if let (Some(t), Some(l)) = (log("teacher_term"), log("lambda")) {
-                sums.teacher_term = sums.teacher_term + t;
-                sums.lambda = sums.lambda + l;
-                sums.teacher_steps += 1;
+            // The schedule counts minibatches (free training replays each one).
+            let lr = learning_rate(
+                &cfg.optim,
+                ((epoch - 1) * steps_per_epoch + i) as u64,
+                steps_per_epoch,
+            );
+            for _ in 0..replays {
+                let (m, stats) = step.run(model, &mut optim, batch.clone(), lr, epoch, steps);
+                model = m;
+                sums.ce = sums.ce + stats.ce;
+                sums.correct = sums.correct + stats.correct;
+                sums.runs += 1;
+                let log = |name: &str| {
+                    stats
+                        .logs
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, t)| t.clone())
+                };
+                if let (Some(t), Some(l)) = (log("teacher_term"), log("lambda")) {
+                    sums.teacher_term = sums.teacher_term + t;
+                    sums.lambda = sums.lambda + l;
+                    sums.teacher_steps += 1;
+                }
+                for (k, name) in ["adv_clean_loss", "adv_attack_loss"].iter().enumerate() {
+                    if let Some(v) = log(name) {
+                        sums.adv[k] = sums.adv[k].clone() + v;
+                        sums.adv_steps[k] += 1;
+                    }
+                }
+                steps += 1;
             }
-            steps += 1;
             if let Some(bar) = &bar {
                 bar.inc(1);
                 if i % 20 == 19 || i + 1 == steps_per_epoch {
@@ -311,8 +398,15 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             }
         }
         let train_secs = train_t0.elapsed().as_secs_f64();
-        let train_loss = sums.ce.into_scalar::<f64>() / steps_per_epoch.max(1) as f64;
-        let train_acc = sums.correct.into_scalar::<f64>() / n_train.max(1) as f64;
+        let train_loss = sums.ce.into_scalar::<f64>() / sums.runs.max(1) as f64;
+        let train_acc = sums.correct.into_scalar::<f64>() / (n_train * replays).max(1) as f64;
+        if cfg.adversarial.method != super::transform::Method::None {
+            let mean = |k: usize| {
+                (sums.adv_steps[k] > 0)
+                    .then(|| sums.adv[k].clone().into_scalar::<f64>() / sums.adv_steps[k] as f64)
+            };
+            adversarial_row(out, epoch, train_loss, mean(0), mean(1))?;
+        }
         let teacher_on = sums.teacher_steps > 0;
         let (teacher_loss, lambda) = if sums.teacher_steps > 0 {
             let k = sums.teacher_steps as f64;

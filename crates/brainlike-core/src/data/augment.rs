@@ -1,0 +1,124 @@
+//! Training batches through the augmentation pipeline and the batch-level mix
+//! ([`brainlike_augment`]): per-sample ops on worker threads (rayon), seeded by
+//! `(run seed, epoch, data-set index)` so a resumed run sees the same images, then CutMix or
+//! Foreground-CutMix on the batch (seeded by `(run seed, epoch, step)`), giving soft targets.
+//! Without ops and without a mix the plain [`Batcher::batch`] path runs (bit for bit the
+//! unaugmented run).
+
+use brainlike_augment::{AugmentConfig, Image, MixConfig, Pipeline, mix_batch, sample_seed};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rayon::prelude::*;
+
+use super::batch::Batcher;
+use super::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::train::step::{Batch, Targets};
+
+/// The augmentation of a run: a validated pipeline and an optional mix.
+#[derive(Debug)]
+pub struct Augmenter {
+    pipeline: Pipeline,
+    mix: Option<MixConfig>,
+    seed: u64,
+}
+
+/// Stream tag of the batch-level mix seeds (per-sample seeds use [`sample_seed`]).
+const MIX_STREAM: u64 = 0x4d49_5843_5554; // "MIXCUT"
+
+impl Augmenter {
+    /// Builds the pipeline from `[augment]` and checks `[mix]`; `None` when neither does
+    /// anything. Errors name the key.
+    pub fn new(
+        augment: &AugmentConfig,
+        mix: Option<&MixConfig>,
+        seed: u64,
+    ) -> Result<Option<Self>> {
+        let pipeline = augment.build("augment").map_err(|e| Error::Config {
+            origin: "augment".into(),
+            msg: e.to_string(),
+        })?;
+        if let Some(m) = mix {
+            m.validate("mix").map_err(|e| Error::Config {
+                origin: "mix".into(),
+                msg: e.to_string(),
+            })?;
+        }
+        if pipeline.is_empty() && mix.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            pipeline,
+            mix: mix.cloned(),
+            seed,
+        }))
+    }
+
+    /// Images `indices` of `data`, augmented for `epoch` (1-based) at optimiser step `step`,
+    /// normalised as `batcher` does, with hard labels or (with a mix) soft targets over
+    /// `classes`.
+    pub fn batch(
+        &self,
+        batcher: &Batcher,
+        data: &dyn Dataset,
+        indices: &[usize],
+        epoch: usize,
+        step: u64,
+        classes: usize,
+        device: &Device,
+    ) -> Result<Batch> {
+        let mut images: Vec<Image> = indices
+            .par_iter()
+            .map(|&i| {
+                let img = data.image(i);
+                let mut x = Image::from_planar_u8(&img.pixels, 3, img.height, img.width)
+                    .map_err(|e| Error::Other(format!("{} image {i}: {e}", data.name())))?;
+                self.pipeline
+                    .apply(&mut x, sample_seed(self.seed, epoch as u64, i as u64));
+                Ok(x)
+            })
+            .collect::<Result<_>>()?;
+        let labels: Vec<usize> = indices.iter().map(|&i| data.label(i)).collect();
+        let n = indices.len();
+        let targets = match &self.mix {
+            Some(m) => {
+                let seed = sample_seed(self.seed ^ MIX_STREAM, epoch as u64, step);
+                let out = mix_batch(&mut images, &labels, classes, m, seed)
+                    .map_err(|e| Error::Other(format!("mix: {e}")))?;
+                Targets::Soft(Tensor::<2>::from_data(
+                    TensorData::new(out.targets, [n, classes]),
+                    device,
+                ))
+            }
+            None => {
+                let y: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+                Targets::Hard(Tensor::<1, Int>::from_data(TensorData::new(y, [n]), device))
+            }
+        };
+        let (h, w) = (images[0].height, images[0].width);
+        if let Some((k, img)) = images
+            .iter()
+            .enumerate()
+            .find(|(_, x)| (x.height, x.width) != (h, w))
+        {
+            return Err(Error::Other(format!(
+                "augment: image {k} of the batch is {}x{} after the ops, image 0 is {h}x{w}; \
+                 give random_resized_crop a fixed size",
+                img.height, img.width
+            )));
+        }
+        let (mean, std) = (batcher.pre.mean, batcher.pre.std);
+        let plane = h * w;
+        let mut pixels = Vec::with_capacity(n * 3 * plane);
+        for img in &images {
+            for (c, ch) in img.pixels.chunks_exact(plane).enumerate() {
+                pixels.extend(ch.iter().map(|&v| (v - mean[c]) / std[c]));
+            }
+        }
+        let x = Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, h, w]), device);
+        Ok(Batch {
+            images: batcher.resize(x),
+            targets,
+            weights: None,
+        })
+    }
+}
