@@ -22,6 +22,9 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Evaluate a finished run on the CIFAR-100 test set.
     Evaluate(commands::evaluate::EvaluateArgs),
+    /// Preview the augmentation of a configuration: a PNG grid of sources and augmented
+    /// versions with the ops and mixed labels under each tile.
+    Augment(commands::augment::AugmentArgs),
     /// Training and inference images/s for every compiled backend, beside the PyTorch peer.
     Bench(commands::bench::BenchArgs),
     /// Data set management.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => commands::train::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Augment(a) => commands::augment::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Data(c) => commands::data::run(c),
         Command::Sweep(a) => commands::sweep::run(a),

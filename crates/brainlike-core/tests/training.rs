@@ -486,3 +486,12 @@ fn lost_config_is_taken_from_the_checkpoint_and_damage_everywhere_is_an_error() 
         "{err}"
     );
 }
+
+#[test]
+fn resume_is_bit_equal_with_cutmix_augmentation_and_fgsm_rs() {
+    resume_matches(&[
+        "mix.kind=\"cutmix\"",
+        "adversarial.method=\"fgsm_rs\"",
+        "adversarial.eps=0.0156863",
+    ]);
+}
