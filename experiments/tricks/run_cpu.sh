@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CPU-sized comparison of the second paper's tricks on CIFAR-100 (CORnet-Z, decoder head,
-# 5,000 training / 2,000 test images, 4 epochs, lr 0.05, no teacher): each variant file here
+# 5,000 training / 2,000 test images, 4 epochs, Adam lr 1e-3 (SGD at lr 0.05 is still at
+# 1.9 % after 4 epochs here, Adam at 4.8 % after 2), no teacher): each variant file here
 # trained with the same seed(s), evaluated clean and under PGD-10 L∞ 2/255 and 4/255 on 500
 # test images, and scored on the held-out V1 pairs (`brainlike score`, 200 bootstrap draws).
 #
@@ -18,7 +19,7 @@ for v in $variants; do
     if [ ! -f "$run/summary.json" ]; then
       resume=(); [ -f "$run/config.toml" ] && resume=(--resume "$run")
       "$bin" train --config "$here/$v.toml" --data-dir "$data" --out-dir "$run" --quiet "${resume[@]}" \
-        --set seed="$s" --set model.head='"decoder"' --set optim.lr=0.05 --set optim.epochs=4 \
+        --set seed="$s" --set model.head='"decoder"' --set optim.optimizer='"adam"' --set optim.lr=0.001 --set optim.momentum=0.0 --set optim.epochs=4 \
         --set optim.batch_size=128 --set data.train_limit=5000 --set data.test_limit=2000 \
         --set teacher.ratio=0.0 >/dev/null
     fi
