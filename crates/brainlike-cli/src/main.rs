@@ -44,6 +44,8 @@ enum Command {
     /// Activations at chosen layers for a folder of images or a .npy of inputs, one .npy
     /// per layer (stimuli x features), streamed with bounded memory.
     Extract(commands::extract::ExtractArgs),
+    /// FixRes: test accuracy of a run over a range of test resolutions (table and plot).
+    Fixres(commands::fixres::FixresArgs),
     /// RDM of your own features (.npy stimuli x units) written as a square .npy.
     Rdm(commands::rdm::RdmArgs),
     /// Compare two RDMs (.npy) with an rsatoolbox method, optionally with a stimulus bootstrap.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Models(a) => commands::models::run(a),
         Command::Teacher(c) => commands::teacher::run(c),
         Command::Extract(a) => commands::extract::run(a),
+        Command::Fixres(a) => commands::fixres::run(a),
         Command::Rdm(a) => commands::rdm::run(a),
         Command::Compare(a) => commands::compare::run(a),
         Command::Predict(a) => commands::predict::run(a),

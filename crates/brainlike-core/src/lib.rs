@@ -17,6 +17,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod extract;
+pub mod fixres;
 pub mod fsutil;
 pub mod models;
 pub mod train;

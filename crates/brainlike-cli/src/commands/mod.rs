@@ -6,6 +6,7 @@ pub mod compare;
 pub mod data;
 pub mod evaluate;
 pub mod extract;
+pub mod fixres;
 pub mod models;
 pub mod predict;
 pub mod rdm;

@@ -60,12 +60,30 @@ impl Preprocess {
 pub struct Batcher {
     /// The normalisation and input size.
     pub pre: Preprocess,
+    /// Evaluation crop: images are resized to `input_size / crop_fraction` and the centre
+    /// `input_size` square is kept (timm's `crop_pct`; 1 = resize only, the default).
+    pub crop_fraction: f64,
 }
 
 impl Batcher {
-    /// A batcher for `pre`.
+    /// A batcher for `pre` (no crop).
     pub fn new(pre: Preprocess) -> Self {
-        Self { pre }
+        Self {
+            pre,
+            crop_fraction: 1.0,
+        }
+    }
+
+    /// The same batcher at input side `size`, resizing to `size / crop_fraction` and keeping
+    /// the centre crop (FixRes evaluation).
+    pub fn at_size(&self, size: usize, crop_fraction: f64) -> Self {
+        Self {
+            pre: Preprocess {
+                input_size: size,
+                ..self.pre
+            },
+            crop_fraction,
+        }
     }
 
     /// Images `indices` of `data` as `[n, 3, s, s]` and their labels as `[n]`.
@@ -98,16 +116,29 @@ impl Batcher {
         (images, targets)
     }
 
-    /// Resizes `[n, 3, h, w]` to the input size (bilinear) when needed.
+    /// Resizes `[n, 3, h, w]` to the input size (bilinear) when needed; with a crop fraction
+    /// below 1, to `round(input_size / crop_fraction)` and then the centre square.
     pub fn resize(&self, images: Tensor<4>) -> Tensor<4> {
         let [_, _, h, w] = images.dims();
         let s = self.pre.input_size;
-        if h == s && w == s {
+        let big = if self.crop_fraction < 1.0 {
+            ((s as f64 / self.crop_fraction).round() as usize).max(s)
+        } else {
+            s
+        };
+        let images = if h == big && w == big {
+            images
+        } else {
+            interpolate(
+                images,
+                InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([big, big]),
+            )
+        };
+        if big == s {
             return images;
         }
-        interpolate(
-            images,
-            InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([s, s]),
-        )
+        let off = (big - s) / 2;
+        let n = images.dims()[0];
+        images.slice([0..n, 0..3, off..off + s, off..off + s])
     }
 }

@@ -12,7 +12,7 @@ use crate::models::{Network, Tap};
 pub const EVAL_BATCH: usize = 500;
 
 /// Test-set figures.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
     /// Mean cross-entropy.
     pub loss: f64,
