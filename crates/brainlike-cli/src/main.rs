@@ -25,6 +25,9 @@ enum Command {
     /// Preview the augmentation of a configuration: a PNG grid of sources and augmented
     /// versions with the ops and mixed labels under each tile.
     Augment(commands::augment::AugmentArgs),
+    /// Uniform average of a run's checkpoints (weight averaging), evaluated and written as a
+    /// model directory.
+    Average(commands::average::AverageArgs),
     /// Training and inference images/s for every compiled backend, beside the PyTorch peer.
     Bench(commands::bench::BenchArgs),
     /// Data set management.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
         Command::Augment(a) => commands::augment::run(a),
+        Command::Average(a) => commands::average::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Data(c) => commands::data::run(c),
         Command::Sweep(a) => commands::sweep::run(a),

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod augment;
+pub mod average;
 pub mod bench;
 pub mod compare;
 pub mod data;

@@ -12,6 +12,7 @@
 //! | `transform/` | adversarial-training input transforms (PGD-k, FGSM-RS, free) |
 //! | `loss.rs` | the teacher term's math (cosine distances, penalty, λ) |
 
+pub mod average;
 pub mod checkpoint;
 pub mod eval;
 pub mod export;
