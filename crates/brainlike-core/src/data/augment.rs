@@ -20,6 +20,7 @@ pub struct Augmenter {
     pipeline: Pipeline,
     mix: Option<MixConfig>,
     seed: u64,
+    classes: usize,
 }
 
 /// Stream tag of the batch-level mix seeds (per-sample seeds use [`sample_seed`]).
@@ -50,12 +51,19 @@ impl Augmenter {
             pipeline,
             mix: mix.cloned(),
             seed,
+            classes: 0,
         }))
     }
 
+    /// The same augmenter for a data set of `classes` classes (the width of soft targets).
+    pub fn for_classes(mut self, classes: usize) -> Self {
+        self.classes = classes;
+        self
+    }
+
     /// Images `indices` of `data`, augmented for `epoch` (1-based) at optimiser step `step`,
-    /// normalised as `batcher` does, with hard labels or (with a mix) soft targets over
-    /// `classes`.
+    /// normalised as `batcher` does, with hard labels or (with a mix) soft targets over the
+    /// classes given to [`Augmenter::for_classes`].
     pub fn batch(
         &self,
         batcher: &Batcher,
@@ -63,9 +71,9 @@ impl Augmenter {
         indices: &[usize],
         epoch: usize,
         step: u64,
-        classes: usize,
         device: &Device,
     ) -> Result<Batch> {
+        let classes = self.classes;
         let mut images: Vec<Image> = indices
             .par_iter()
             .map(|&i| {

@@ -302,7 +302,8 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         &cfg.augment,
         cfg.mix.as_ref(),
         derive_seed(cfg.seed, &[stream::AUGMENT]),
-    )?;
+    )?
+    .map(|a| a.for_classes(classes));
     let replays = step
         .transforms
         .iter()
@@ -339,7 +340,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         let train_t0 = Instant::now();
         for (i, chunk) in order.chunks(batch_size).enumerate() {
             let batch = match &augmenter {
-                Some(a) => a.batch(&batcher, train_set, chunk, epoch, steps, classes, &device)?,
+                Some(a) => a.batch(&batcher, train_set, chunk, epoch, steps, &device)?,
                 None => {
                     let (x, y) = batcher.batch(train_set, chunk, &device);
                     Batch::hard(x, y)
