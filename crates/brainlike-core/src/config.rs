@@ -97,6 +97,21 @@ pub struct DataConfig {
     pub center_eval: bool,
     /// Fraction of training labels corrupted (class counts kept), §3.5; 0 = none.
     pub label_corruption: f64,
+    /// `cifar100` (the official binary archive in `dir`) or `image_folder` (`dir/train/<class>/`
+    /// and `dir/val/<class>/` with JPEG/PNG images, torchvision's ImageFolder layout).
+    pub format: DataFormat,
+    /// Image folders: leave out (and count) files that cannot be read instead of stopping.
+    pub skip_bad_images: bool,
+}
+
+/// Where training and test images come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataFormat {
+    /// CIFAR-100, official binary layout.
+    Cifar100,
+    /// `dir/train/<class>/*` and `dir/val/<class>/*`.
+    ImageFolder,
 }
 
 impl Default for DataConfig {
@@ -109,6 +124,8 @@ impl Default for DataConfig {
             test_limit: 0,
             center_eval: true,
             label_corruption: 0.0,
+            format: DataFormat::Cifar100,
+            skip_bad_images: false,
         }
     }
 }

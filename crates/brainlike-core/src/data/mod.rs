@@ -7,6 +7,7 @@ pub mod cifar100;
 pub mod dataset;
 pub mod fetch;
 pub mod image;
+pub mod image_folder;
 pub mod teacher;
 
 pub use cifar100::{Cifar100, Split};

@@ -783,9 +783,85 @@ fn progress_bar(
 
 /// Loads everything a configuration needs.
 pub fn load_resources(cfg: &TrainConfig) -> Result<Resources> {
+    if cfg.data.format == crate::config::DataFormat::ImageFolder {
+        return load_image_folders(cfg);
+    }
     let dir = crate::data::cifar100::resolve_data_dir(&cfg.data.dir);
     let cifar = Arc::new(crate::data::fetch::load_or_fetch(&dir, cfg.data.offline)?);
     load_resources_with(cfg, cifar)
+}
+
+/// The teacher's stimuli (decoded at the input size, or `stimuli` when given) and its
+/// training pairs (those within the teacher part of the stimulus split); `None` without a
+/// teacher.
+#[allow(clippy::type_complexity)]
+fn teacher_resources(
+    cfg: &TrainConfig,
+    stimuli: Option<Arc<Stimuli>>,
+) -> Result<(Option<Arc<Stimuli>>, Option<Arc<PairSet>>)> {
+    Ok(if cfg.teacher.enabled() {
+        let src = crate::data::PackSource::from_dir(&cfg.teacher.pack_dir);
+        let stimuli = match stimuli {
+            Some(s) => s,
+            None => Arc::new(Stimuli::load(&src, cfg.data.input_size)?),
+        };
+        let pairs = crate::data::teacher::load_pairs(&src, &cfg.teacher.pairs, stimuli.count)?;
+        let (fraction, seed) = (cfg.teacher.holdout_fraction, cfg.teacher.split_seed);
+        let split = crate::data::teacher::StimulusSplit::new(stimuli.count, fraction, seed);
+        let pairs = pairs.within(&split.teacher)?;
+        (Some(stimuli), Some(Arc::new(pairs)))
+    } else {
+        (None, None)
+    })
+}
+
+/// `data.dir/train` and `data.dir/val` as image folders, with the teacher data of `cfg`.
+fn load_image_folders(cfg: &TrainConfig) -> Result<Resources> {
+    use crate::data::image_folder::ImageFolder;
+    let bad = |msg: String| Error::Config {
+        origin: "data".into(),
+        msg,
+    };
+    if cfg.data.dir.as_os_str().is_empty() {
+        return Err(bad(
+            "data.format = \"image_folder\" needs data.dir (a folder with train/ and val/)".into(),
+        ));
+    }
+    if cfg.data.label_corruption > 0.0 {
+        return Err(bad(
+            "data.label_corruption is implemented for CIFAR-100 only".into(),
+        ));
+    }
+    let size = cfg.data.input_size;
+    let skip = cfg.data.skip_bad_images;
+    let train = ImageFolder::open(&cfg.data.dir.join("train"), size, skip)?;
+    let test = ImageFolder::open(&cfg.data.dir.join("val"), size, skip)?;
+    if train.classes() != test.classes() {
+        return Err(bad(format!(
+            "{}: train/ has {} classes and val/ {}; they must name the same classes",
+            cfg.data.dir.display(),
+            train.classes().len(),
+            test.classes().len()
+        )));
+    }
+    for (part, f) in [("train", &train), ("val", &test)] {
+        if !f.skipped.is_empty() {
+            eprintln!(
+                "warning: {part}: left out {} unreadable images (first: {}: {})",
+                f.skipped.len(),
+                f.skipped[0].0.display(),
+                f.skipped[0].1
+            );
+        }
+    }
+    let (stimuli, pairs) = teacher_resources(cfg, None)?;
+    Ok(Resources {
+        train: Arc::new(train),
+        test: Arc::new(test),
+        source: cfg.data.dir.display().to_string(),
+        stimuli,
+        pairs,
+    })
 }
 
 /// Loads the teacher data for `cfg`, reusing an already decoded CIFAR-100.
@@ -800,20 +876,7 @@ pub fn load_resources_shared(
     cifar: Arc<Cifar100>,
     stimuli: Option<Arc<Stimuli>>,
 ) -> Result<Resources> {
-    let (stimuli, pairs) = if cfg.teacher.enabled() {
-        let src = crate::data::PackSource::from_dir(&cfg.teacher.pack_dir);
-        let stimuli = match stimuli {
-            Some(s) => s,
-            None => Arc::new(Stimuli::load(&src, cfg.data.input_size)?),
-        };
-        let pairs = crate::data::teacher::load_pairs(&src, &cfg.teacher.pairs, stimuli.count)?;
-        let (fraction, seed) = (cfg.teacher.holdout_fraction, cfg.teacher.split_seed);
-        let split = crate::data::teacher::StimulusSplit::new(stimuli.count, fraction, seed);
-        let pairs = pairs.within(&split.teacher)?;
-        (Some(stimuli), Some(Arc::new(pairs)))
-    } else {
-        (None, None)
-    };
+    let (stimuli, pairs) = teacher_resources(cfg, stimuli)?;
     let mut train = Cifar100Split::new(cifar.clone(), Part::Train);
     if cfg.data.label_corruption > 0.0 {
         let seed = derive_seed(cfg.seed, &[stream::LABELS]);
