@@ -6,13 +6,13 @@
 //! unaugmented run).
 
 use brainlike_augment::{AugmentConfig, Image, MixConfig, Pipeline, mix_batch, sample_seed};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 use rayon::prelude::*;
 
-use super::batch::Batcher;
+use super::batch::{Batcher, HostBatch, HostTargets};
 use super::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::train::step::{Batch, Targets};
+use crate::train::step::Batch;
 
 /// The augmentation of a run: a validated pipeline and an optional mix.
 #[derive(Debug)]
@@ -73,6 +73,18 @@ impl Augmenter {
         step: u64,
         device: &Device,
     ) -> Result<Batch> {
+        Ok(batcher.upload(self.host(batcher, data, indices, epoch, step)?, device))
+    }
+
+    /// The host side of [`Augmenter::batch`] (no device work: it can run ahead of the step).
+    pub fn host(
+        &self,
+        batcher: &Batcher,
+        data: &dyn Dataset,
+        indices: &[usize],
+        epoch: usize,
+        step: u64,
+    ) -> Result<HostBatch> {
         let classes = self.classes;
         let mut images: Vec<Image> = indices
             .par_iter()
@@ -92,15 +104,9 @@ impl Augmenter {
                 let seed = sample_seed(self.seed ^ MIX_STREAM, epoch as u64, step);
                 let out = mix_batch(&mut images, &labels, classes, m, seed)
                     .map_err(|e| Error::Other(format!("mix: {e}")))?;
-                Targets::Soft(Tensor::<2>::from_data(
-                    TensorData::new(out.targets, [n, classes]),
-                    device,
-                ))
+                HostTargets::Soft(out.targets, classes)
             }
-            None => {
-                let y: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
-                Targets::Hard(Tensor::<1, Int>::from_data(TensorData::new(y, [n]), device))
-            }
+            None => HostTargets::Hard(labels.iter().map(|&l| l as i64).collect()),
         };
         let (h, w) = (images[0].height, images[0].width);
         if let Some((k, img)) = images
@@ -122,11 +128,12 @@ impl Augmenter {
                 pixels.extend(ch.iter().map(|&v| (v - mean[c]) / std[c]));
             }
         }
-        let x = Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, h, w]), device);
-        Ok(Batch {
-            images: batcher.resize(x),
+        Ok(HostBatch {
+            pixels,
+            n,
+            height: h,
+            width: w,
             targets,
-            weights: None,
         })
     }
 }

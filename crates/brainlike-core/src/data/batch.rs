@@ -55,6 +55,30 @@ impl Preprocess {
     }
 }
 
+/// Targets of a [`HostBatch`].
+#[derive(Debug, Clone)]
+pub enum HostTargets {
+    /// One class per image.
+    Hard(Vec<i64>),
+    /// `n x classes` weights, row-major, and the class count.
+    Soft(Vec<f32>, usize),
+}
+
+/// A batch prepared on the host (decoded, augmented, normalised), not yet on the device.
+#[derive(Debug, Clone)]
+pub struct HostBatch {
+    /// `n * 3 * height * width` normalised values, NCHW.
+    pub pixels: Vec<f32>,
+    /// Images.
+    pub n: usize,
+    /// Rows per image (before the resize to the input size).
+    pub height: usize,
+    /// Columns per image.
+    pub width: usize,
+    /// Labels or soft targets.
+    pub targets: HostTargets,
+}
+
 /// Turns images of a [`Dataset`] into network input.
 #[derive(Debug, Clone)]
 pub struct Batcher {
@@ -93,27 +117,68 @@ impl Batcher {
         indices: &[usize],
         device: &Device,
     ) -> (Tensor<4>, Tensor<1, Int>) {
-        let n = indices.len();
-        let (mut h, mut w) = (0, 0);
-        let mut pixels = Vec::new();
+        let b = self.upload(self.host(data, indices), device);
+        let crate::train::step::Targets::Hard(y) = b.targets else {
+            unreachable!("host() gives hard labels")
+        };
+        (b.images, y)
+    }
+
+    /// The host side of [`Batcher::batch`]: images decoded (in parallel, on rayon's workers)
+    /// and normalised, labels; no device work, so it can run ahead of the training step.
+    pub fn host(&self, data: &dyn Dataset, indices: &[usize]) -> HostBatch {
+        use rayon::prelude::*;
         let scale = 1.0 / 255.0;
         let (mean, std) = (self.pre.mean, self.pre.std);
-        for &i in indices {
-            let img = data.image(i);
-            (h, w) = (img.height, img.width);
-            let plane = h * w;
-            if pixels.is_empty() {
-                pixels.reserve_exact(n * 3 * plane); // once, at the first image's size
-            }
-            for (c, chunk) in img.pixels.chunks_exact(plane).enumerate() {
-                pixels.extend(chunk.iter().map(|&b| (b as f32 * scale - mean[c]) / std[c]));
-            }
+        let per: Vec<(Vec<f32>, usize, usize)> = indices
+            .par_iter()
+            .map(|&i| {
+                let img = data.image(i);
+                let plane = img.height * img.width;
+                let mut v = Vec::with_capacity(3 * plane);
+                for (c, chunk) in img.pixels.chunks_exact(plane).enumerate() {
+                    v.extend(chunk.iter().map(|&b| (b as f32 * scale - mean[c]) / std[c]));
+                }
+                (v, img.height, img.width)
+            })
+            .collect();
+        let (h, w) = per.first().map(|p| (p.1, p.2)).unwrap_or((0, 0));
+        let mut pixels = Vec::with_capacity(per.iter().map(|p| p.0.len()).sum());
+        for (v, _, _) in per {
+            pixels.extend(v);
         }
-        let images = Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, h, w]), device);
-        let images = self.resize(images);
-        let targets: Vec<i64> = indices.iter().map(|&i| data.label(i) as i64).collect();
-        let targets = Tensor::<1, Int>::from_data(TensorData::new(targets, [n]), device);
-        (images, targets)
+        HostBatch {
+            pixels,
+            n: indices.len(),
+            height: h,
+            width: w,
+            targets: HostTargets::Hard(indices.iter().map(|&i| data.label(i) as i64).collect()),
+        }
+    }
+
+    /// A host batch on `device` as network input (resized to the input size) with its
+    /// targets.
+    pub fn upload(&self, host: HostBatch, device: &Device) -> crate::train::step::Batch {
+        use crate::train::step::{Batch, Targets};
+        let n = host.n;
+        let targets = match host.targets.clone() {
+            HostTargets::Hard(y) => {
+                Targets::Hard(Tensor::<1, Int>::from_data(TensorData::new(y, [n]), device))
+            }
+            HostTargets::Soft(t, classes) => Targets::Soft(Tensor::<2>::from_data(
+                TensorData::new(t, [n, classes]),
+                device,
+            )),
+        };
+        let images = Tensor::<4>::from_data(
+            TensorData::new(host.pixels, [n, 3, host.height, host.width]),
+            device,
+        );
+        Batch {
+            images: self.resize(images),
+            targets,
+            weights: None,
+        }
     }
 
     /// Resizes `[n, 3, h, w]` to the input size (bilinear) when needed; with a crop fraction

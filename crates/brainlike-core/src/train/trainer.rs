@@ -24,9 +24,9 @@ use super::freeze::Frozen;
 use super::metrics::{self, EpochMetrics, Summary};
 use super::objective::{CrossEntropy, Teacher, TeacherData};
 use super::optim::{build_optimizer, learning_rate};
-use super::step::{Batch, Objective, Step};
+use super::step::{Objective, Step};
 use crate::config::TrainConfig;
-use crate::data::batch::{Batcher, Preprocess};
+use crate::data::batch::{Batcher, HostBatch, Preprocess};
 use crate::data::cifar100::{Cifar100, NUM_FINE};
 use crate::data::dataset::{Cifar100Split, Dataset, Part};
 use crate::data::{PairSet, Stimuli};
@@ -104,6 +104,9 @@ pub mod stream {
     /// Augmentation: per-sample and per-batch (mix) seeds.
     pub const AUGMENT: u64 = 7;
 }
+
+/// Batches prepared ahead of the training step by the data thread.
+pub const PREFETCH_BATCHES: usize = 2;
 
 /// The run's tap for the teacher and the analyses.
 pub fn teacher_tap(cfg: &TrainConfig) -> Tap {
@@ -303,7 +306,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         cfg.mix.as_ref(),
         derive_seed(cfg.seed, &[stream::AUGMENT]),
     )?
-    .map(|a| a.for_classes(classes));
+    .map(|a| Arc::new(a.for_classes(classes)));
     let replays = step
         .transforms
         .iter()
@@ -338,14 +341,34 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         );
         let mut sums = EpochSums::new(&base_device);
         let train_t0 = Instant::now();
-        for (i, chunk) in order.chunks(batch_size).enumerate() {
-            let batch = match &augmenter {
-                Some(a) => a.batch(&batcher, train_set, chunk, epoch, steps, &device)?,
-                None => {
-                    let (x, y) = batcher.batch(train_set, chunk, &device);
-                    Batch::hard(x, y)
+        // The data on a thread of its own, through a bounded queue: the next batches are
+        // decoded, augmented and normalised (on rayon's workers) while this one trains. The
+        // values are those of preparing each batch in line.
+        let chunks: Vec<Vec<usize>> = order.chunks(batch_size).map(<[usize]>::to_vec).collect();
+        let n_chunks = chunks.len();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<HostBatch>>(PREFETCH_BATCHES);
+        let producer = {
+            let (data, batcher, augmenter) =
+                (res.train.clone(), batcher.clone(), augmenter.clone());
+            let first_step = steps;
+            std::thread::spawn(move || {
+                for (i, c) in chunks.iter().enumerate() {
+                    let at = first_step + (i * replays) as u64;
+                    let host = match augmenter.as_deref() {
+                        Some(a) => a.host(&batcher, &*data, c, epoch, at),
+                        None => Ok(batcher.host(&*data, c)),
+                    };
+                    if tx.send(host).is_err() {
+                        return; // the training loop stopped
+                    }
                 }
-            };
+            })
+        };
+        for i in 0..n_chunks {
+            let host = rx.recv().map_err(|_| {
+                Error::Other("the data thread stopped (a panic above names the cause)".into())
+            })??;
+            let batch = batcher.upload(host, &device);
             // The schedule counts minibatches (free training replays each one).
             let lr = learning_rate(
                 &cfg.optim,
@@ -398,6 +421,10 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
                 }
             }
         }
+        drop(rx);
+        producer
+            .join()
+            .map_err(|_| Error::Other("the data thread panicked".into()))?;
         let train_secs = train_t0.elapsed().as_secs_f64();
         let train_loss = sums.ce.into_scalar::<f64>() / sums.runs.max(1) as f64;
         let train_acc = sums.correct.into_scalar::<f64>() / (n_train * replays).max(1) as f64;
