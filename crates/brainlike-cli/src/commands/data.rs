@@ -22,6 +22,23 @@ pub enum DataCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Decode throughput of an image folder (`DIR/<class>/*.jpg`) as training reads it:
+    /// decode, shorter side to SIZE, centre crop, normalise, in batches on N worker threads.
+    /// Peer: `bench/image_folder_peer.py` (torchvision ImageFolder + DataLoader).
+    BenchFolder {
+        /// The folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Output side.
+        #[arg(long, default_value_t = 224)]
+        size: usize,
+        /// Images per batch.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Worker threads (comma-separated list: one measurement each).
+        #[arg(long, value_delimiter = ',', default_value = "1,2")]
+        workers: Vec<usize>,
+    },
 }
 
 /// Runs `brainlike data`.
@@ -50,6 +67,41 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 c.coarse_names.len(),
                 c.train.global_mean()
             );
+        }
+        DataCommand::BenchFolder {
+            dir,
+            size,
+            batch,
+            workers,
+        } => {
+            use brainlike_core::data::batch::{Batcher, Preprocess};
+            use brainlike_core::data::dataset::Dataset;
+            let f = brainlike_core::data::image_folder::ImageFolder::open(&dir, size, false)?;
+            let batcher = Batcher::new(Preprocess::identity(size));
+            let idx: Vec<usize> = (0..f.len()).collect();
+            println!(
+                "{}: {} images, {} classes, {size} px, batches of {batch}",
+                dir.display(),
+                f.len(),
+                f.classes().len()
+            );
+            for w in workers {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(w.max(1)).build()?;
+                let t0 = std::time::Instant::now();
+                let mut checksum = 0.0f64;
+                pool.install(|| {
+                    for c in idx.chunks(batch.max(1)) {
+                        let h = batcher.host(&f, c);
+                        checksum += h.pixels[0] as f64;
+                    }
+                });
+                let secs = t0.elapsed().as_secs_f64();
+                println!(
+                    "workers {w}: {:.1} images/s ({:.1} s; checksum {checksum:.3})",
+                    f.len() as f64 / secs,
+                    secs
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
