@@ -8,11 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use brainlike_core::data::{Cifar100Split, Dataset, Part};
 use brainlike_core::train::average::{average, checkpoint_model};
 use brainlike_core::train::eval::evaluate;
 use brainlike_core::train::export::{load_run, metadata, save_safetensors};
-use brainlike_core::train::trainer::{eval_batcher, run_preprocess};
 use clap::Args;
 
 /// `brainlike average`.
@@ -51,29 +49,15 @@ pub fn run(args: AverageArgs) -> Result<ExitCode> {
         .collect::<brainlike_core::Result<Vec<_>>>()?;
     let avg = average(&parts)?;
 
-    let dir = brainlike_core::data::cifar100::resolve_data_dir(
-        args.data_dir.as_deref().unwrap_or(&cfg.data.dir),
-    );
-    let cifar = std::sync::Arc::new(brainlike_core::data::fetch::load_or_fetch(
-        &dir,
-        cfg.data.offline,
-    )?);
-    let train = Cifar100Split::new(cifar.clone(), Part::Train);
-    let test = Cifar100Split::new(cifar, Part::Test);
-    let pre = run_preprocess(&cfg, &train);
-    let batcher = eval_batcher(&cfg, &pre);
-    let n = if cfg.data.test_limit > 0 {
-        cfg.data.test_limit.min(test.len())
-    } else {
-        test.len()
-    };
+    let set = brainlike_core::train::trainer::eval_set(&cfg, args.data_dir.as_deref())?;
+    let (test, pre, batcher, n) = (&*set.test, set.pre, &set.batcher, set.n);
     let mut rows = Vec::new();
     for (e, m) in epochs.iter().zip(&parts) {
-        let ev = evaluate(m, &test, n, &batcher, &device);
+        let ev = evaluate(m, test, n, batcher, &device);
         println!("epoch {e:>4}: test acc {:.2} %", ev.acc * 100.0);
         rows.push(serde_json::json!({ "epoch": e, "test_acc": ev.acc, "test_loss": ev.loss }));
     }
-    let ev = evaluate(&avg, &test, n, &batcher, &device);
+    let ev = evaluate(&avg, test, n, batcher, &device);
     println!(
         "average of epochs {epochs:?}: test acc {:.2} % ({n} test images)",
         ev.acc * 100.0
@@ -98,7 +82,10 @@ pub fn run(args: AverageArgs) -> Result<ExitCode> {
     let mut out_cfg = cfg.clone();
     out_cfg.out_dir = out.clone();
     brainlike_run::write_atomic(&out.join("config.toml"), out_cfg.to_toml().as_bytes())?;
-    let mut meta = metadata(&cfg, &pre, &dir.display().to_string());
+    let source = brainlike_core::data::cifar100::resolve_data_dir(
+        args.data_dir.as_deref().unwrap_or(&cfg.data.dir),
+    );
+    let mut meta = metadata(&cfg, &pre, &source.display().to_string());
     meta.push(("averaged_epochs".into(), name.clone()));
     meta.push(("averaged_from".into(), args.run.display().to_string()));
     save_safetensors(&avg, &out.join("weights.safetensors"), &meta)?;

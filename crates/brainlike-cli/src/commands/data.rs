@@ -86,7 +86,9 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 f.classes().len()
             );
             for w in workers {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(w.max(1)).build()?;
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(w.max(1))
+                    .build()?;
                 let t0 = std::time::Instant::now();
                 let mut checksum = 0.0f64;
                 pool.install(|| {

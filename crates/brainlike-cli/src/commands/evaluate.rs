@@ -4,10 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use brainlike_core::data::{Cifar100Split, Dataset, Part};
 use brainlike_core::train::eval::evaluate;
 use brainlike_core::train::export::load_run;
-use brainlike_core::train::trainer::{eval_batcher, run_preprocess};
 use clap::Args;
 
 /// Evaluate a finished run.
@@ -117,21 +115,9 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
             .unwrap_or(recorded.device().unwrap_or("auto")),
     )?;
     let (cfg, model) = load_run(&args.run, &device)?;
-    let dir = brainlike_core::data::cifar100::resolve_data_dir(
-        args.data_dir.as_deref().unwrap_or(&cfg.data.dir),
-    );
-    let cifar = brainlike_core::data::fetch::load_or_fetch(&dir, cfg.data.offline)?;
-    let cifar = std::sync::Arc::new(cifar);
-    let train = Cifar100Split::new(cifar.clone(), Part::Train);
-    let test = Cifar100Split::new(cifar, Part::Test);
-    let pre = run_preprocess(&cfg, &train);
-    let batcher = eval_batcher(&cfg, &pre);
-    let n = if cfg.data.test_limit > 0 {
-        cfg.data.test_limit.min(test.len())
-    } else {
-        test.len()
-    };
-    let ev = evaluate(&model, &test, n, &batcher, &device);
+    let set = brainlike_core::train::trainer::eval_set(&cfg, args.data_dir.as_deref())?;
+    let (test, pre, batcher, n) = (&*set.test, set.pre, &set.batcher, set.n);
+    let ev = evaluate(&model, test, n, batcher, &device);
     let mut robust = Vec::new();
     if !attacks.is_empty() {
         let ad = device.clone().autodiff();
@@ -149,7 +135,7 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
                 .chunks(brainlike_core::train::eval::EVAL_BATCH)
                 .enumerate()
             {
-                let (x, y) = batcher.batch(&test, chunk, &ad);
+                let (x, y) = batcher.batch(test, chunk, &ad);
                 let r = brainlike_core::attack::robust_batch(
                     &model,
                     x.clone(),

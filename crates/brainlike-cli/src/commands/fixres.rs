@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use brainlike_core::data::{Cifar100Split, Dataset, Part};
 use brainlike_core::train::export::load_run;
-use brainlike_core::train::trainer::{eval_batcher, run_preprocess};
 use brainlike_stats::report::plot::{LineChart, LineSeries, OKABE_ITO, line_chart};
 use clap::Args;
 
@@ -51,32 +49,15 @@ pub fn run(args: FixresArgs) -> Result<ExitCode> {
             .unwrap_or(recorded.device().unwrap_or("auto")),
     )?;
     let (cfg, model) = load_run(&args.run, &device)?;
-    let dir = brainlike_core::data::cifar100::resolve_data_dir(
-        args.data_dir.as_deref().unwrap_or(&cfg.data.dir),
-    );
-    let cifar = std::sync::Arc::new(brainlike_core::data::fetch::load_or_fetch(
-        &dir,
-        cfg.data.offline,
-    )?);
-    let train = Cifar100Split::new(cifar.clone(), Part::Train);
-    let test = Cifar100Split::new(cifar, Part::Test);
-    let pre = run_preprocess(&cfg, &train);
-    let batcher = eval_batcher(&cfg, &pre);
-    let limit = args.images.unwrap_or(cfg.data.test_limit);
-    let n = if limit > 0 {
-        limit.min(test.len())
-    } else {
-        test.len()
+    let set = brainlike_core::train::trainer::eval_set(&cfg, args.data_dir.as_deref())?;
+    let (test, batcher) = (&*set.test, &set.batcher);
+    let n = match args.images {
+        Some(k) if k > 0 => k.min(test.len()),
+        Some(_) => test.len(),
+        None => set.n,
     };
-    let scores = brainlike_core::fixres::search(
-        &model,
-        &test,
-        n,
-        &batcher,
-        &args.sizes,
-        args.crop,
-        &device,
-    )?;
+    let scores =
+        brainlike_core::fixres::search(&model, test, n, batcher, &args.sizes, args.crop, &device)?;
     let mut csv = String::from("size,crop_fraction,images,test_acc,test_loss\n");
     println!(
         "trained at {0}x{0}; {n} test images, crop {1}",

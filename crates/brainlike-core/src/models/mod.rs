@@ -159,6 +159,18 @@ impl Network {
     ) -> (Vec<Tensor<4>>, Option<Tensor<2>>) {
         let deepest = self.taps().into_iter().rev().find(|t| taps.contains(t));
         let stop = if penultimate { None } else { deepest };
+        let (acts, h) = self.taps_and_top(x, taps, stop);
+        (acts, penultimate.then(|| self.head.penultimate(h)))
+    }
+
+    /// The activations at `taps` (in the order given) and the last map computed, running the
+    /// stack up to `stop` (None: to the end).
+    fn taps_and_top(
+        &self,
+        x: Tensor<4>,
+        taps: &[Tap],
+        stop: Option<Tap>,
+    ) -> (Vec<Tensor<4>>, Tensor<4>) {
         let mut got: Vec<(Tap, Tensor<4>)> = Vec::with_capacity(taps.len());
         let h = self.features.forward_taps(x, stop, &mut |area, h| {
             if taps.contains(&area) {
@@ -175,7 +187,7 @@ impl Network {
                     .unwrap_or_else(|| panic!("{} has no tap {t}", self.spec().name))
             })
             .collect();
-        (acts, penultimate.then(|| self.head.penultimate(h)))
+        (acts, h)
     }
 
     /// [`Network::read_out`] plus the class scores, in one pass through the stack: the
@@ -186,22 +198,7 @@ impl Network {
         taps: &[Tap],
         penultimate: bool,
     ) -> (Vec<Tensor<4>>, Option<Tensor<2>>, Tensor<2>) {
-        let mut got: Vec<(Tap, Tensor<4>)> = Vec::with_capacity(taps.len());
-        let h = self.features.forward_taps(x, None, &mut |area, h| {
-            if taps.contains(&area) {
-                got.push((area, h.clone()));
-            }
-            h
-        });
-        let acts = taps
-            .iter()
-            .map(|t| {
-                got.iter()
-                    .find(|(g, _)| g == t)
-                    .map(|(_, a)| a.clone())
-                    .unwrap_or_else(|| panic!("{} has no tap {t}", self.spec().name))
-            })
-            .collect();
+        let (acts, h) = self.taps_and_top(x, taps, None);
         let pen = penultimate.then(|| self.head.penultimate(h.clone()));
         (acts, pen, self.head.forward(h))
     }

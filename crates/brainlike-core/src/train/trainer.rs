@@ -552,6 +552,41 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     )
 }
 
+/// What evaluating a trained run needs: its test set, the preprocessing it was trained with
+/// and the evaluation batcher, and how many test images (`data.test_limit`) it uses.
+pub struct EvalSet {
+    /// The test images (CIFAR-100's test split or the image folder's `val/`).
+    pub test: Arc<dyn Dataset>,
+    /// The run's preprocessing.
+    pub pre: Preprocess,
+    /// The evaluation batcher.
+    pub batcher: Batcher,
+    /// Test images used.
+    pub n: usize,
+}
+
+/// The [`EvalSet`] of the run configured by `cfg`, its data read from `data_dir` when given
+/// (else the run's `data.dir`). No teacher data is loaded.
+pub fn eval_set(cfg: &TrainConfig, data_dir: Option<&Path>) -> Result<EvalSet> {
+    let mut c = cfg.clone();
+    if let Some(d) = data_dir {
+        c.data.dir = d.to_path_buf();
+    }
+    c.teacher.ratio = 0.0;
+    c.teacher.static_lambda = 0.0;
+    c.data.label_corruption = 0.0;
+    let res = load_resources(&c)?;
+    let pre = run_preprocess(cfg, &*res.train);
+    let batcher = eval_batcher(cfg, &pre);
+    let n = limit(cfg.data.test_limit, res.test.len());
+    Ok(EvalSet {
+        test: res.test,
+        pre,
+        batcher,
+        n,
+    })
+}
+
 fn limit(k: usize, len: usize) -> usize {
     if k > 0 { k.min(len) } else { len }
 }
