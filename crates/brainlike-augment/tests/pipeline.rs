@@ -226,3 +226,15 @@ fn nests_under_an_augment_table() {
         ["shift_scale_rotate", "horizontal_flip"]
     );
 }
+
+#[test]
+fn config_names_are_the_ops_names() {
+    let mut cfgs = brainlike_augment::AugmentConfig::paper_heavy().ops;
+    cfgs.push(brainlike_augment::OpConfig::RandomResizedCrop(
+        Default::default(),
+    ));
+    for (i, c) in cfgs.iter().enumerate() {
+        let op = c.build(&format!("augment.ops[{i}]")).unwrap();
+        assert_eq!(op.name(), c.name());
+    }
+}

@@ -65,6 +65,21 @@ pub enum OpConfig {
 }
 
 impl OpConfig {
+    /// The op's `kind` (its name in configurations and previews).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ShiftScaleRotate(_) => "shift_scale_rotate",
+            Self::Elastic(_) => "elastic",
+            Self::BrightnessContrast(_) => "brightness_contrast",
+            Self::MotionBlur(_) => "motion_blur",
+            Self::CoarseDropout(_) => "coarse_dropout",
+            Self::GaussNoise(_) => "gauss_noise",
+            Self::IsoNoise(_) => "iso_noise",
+            Self::HorizontalFlip(_) => "horizontal_flip",
+            Self::RandomResizedCrop(_) => "random_resized_crop",
+        }
+    }
+
     /// The op's probability `p`.
     pub fn p(&self) -> f64 {
         match self {

@@ -137,6 +137,38 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         },
         cfg.out_dir.display()
     );
+    let mut tricks = Vec::new();
+    if !cfg.augment.ops.is_empty() {
+        let names: Vec<String> = cfg
+            .augment
+            .ops
+            .iter()
+            .map(|o| format!("{} (p {})", o.name(), o.p()))
+            .collect();
+        tricks.push(format!("augmentation: {}", names.join(", ")));
+    }
+    if let Some(m) = &cfg.mix {
+        tricks.push(format!("mix: {:?} (p {}, alpha {})", m.kind, m.p, m.alpha));
+    }
+    if cfg.adversarial.method != brainlike_core::train::transform::Method::None {
+        let a = &cfg.adversarial;
+        tricks.push(format!(
+            "adversarial training: {:?} {:?} eps {:.5}{}",
+            a.method,
+            a.norm,
+            a.eps,
+            match a.method {
+                brainlike_core::train::transform::Method::Pgd => format!(", {} steps", a.steps),
+                brainlike_core::train::transform::Method::Free => {
+                    format!(", {} replays", a.replays)
+                }
+                _ => String::new(),
+            }
+        ));
+    }
+    if !tricks.is_empty() {
+        eprintln!("{}", tricks.join("; "));
+    }
     let opts = TrainOptions {
         resume: args.resume.is_some(),
         progress: !args.quiet && std::io::stderr().is_terminal(),
