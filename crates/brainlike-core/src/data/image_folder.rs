@@ -5,9 +5,9 @@
 //! Every file is checked when the folder is opened (its header read: format and size), so a
 //! corrupt or unreadable image is an error naming the file before training starts; with
 //! `skip_bad` such files are left out and counted instead. Images are decoded on access
-//! (each call to [`Dataset::image`]; the trainer calls it from rayon workers when augmenting),
-//! resized so that the shorter side is `size / crop_fraction` (triangle filter) and
-//! centre-cropped to `size x size` — torchvision's `Resize(int) + CenterCrop`. Training-time
+//! (each call to [`Dataset::image`], on rayon's workers), resized so that the shorter side is
+//! `size / crop_fraction` and centre-cropped to `size x size` — torchvision's
+//! `Resize(int) + CenterCrop` — in one antialiased bilinear pass (`fast_image_resize`). Training-time
 //! random crops and flips come from `[[augment.ops]]` on top (`random_resized_crop`,
 //! `horizontal_flip`).
 
@@ -208,19 +208,26 @@ impl ImageFolder {
             .map_err(|e| Error::format(p, "whole file", format!("a PNG or JPEG image ({e})")))?
             .to_rgb8();
         let s = self.size;
-        let short = ((s as f64 / self.crop_fraction).round() as u32).max(s as u32);
+        // Shorter side to `s / crop`, then the centre `s` square: the same as cropping the
+        // centre square of side `s / scale` from the source and resizing it to `s` (one
+        // SIMD convolution pass, bilinear with antialiasing as PIL's and torchvision's).
         let (w, h) = img.dimensions();
-        let (nw, nh) = if w <= h {
-            (short, ((h as u64 * short as u64).div_ceil(w as u64)) as u32)
-        } else {
-            (((w as u64 * short as u64).div_ceil(h as u64)) as u32, short)
-        };
-        let img = if (nw, nh) == (w, h) {
-            img
-        } else {
-            image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle)
-        };
-        let (x0, y0) = ((nw - s as u32) / 2, (nh - s as u32) / 2);
+        let short = (s as f64 / self.crop_fraction).max(s as f64);
+        let scale = short / w.min(h) as f64;
+        let side = s as f64 / scale;
+        let (left, top) = ((w as f64 - side) / 2.0, (h as f64 - side) / 2.0);
+        let src = image::DynamicImage::ImageRgb8(img);
+        let mut dst = image::DynamicImage::new_rgb8(s as u32, s as u32);
+        let opts = fast_image_resize::ResizeOptions::new()
+            .resize_alg(fast_image_resize::ResizeAlg::Convolution(
+                fast_image_resize::FilterType::Bilinear,
+            ))
+            .crop(left, top, side, side);
+        fast_image_resize::Resizer::new()
+            .resize(&src, &mut dst, &opts)
+            .map_err(|e| Error::format(p, "pixels", format!("a resizable image ({e})")))?;
+        let img = dst.to_rgb8();
+        let (x0, y0) = (0u32, 0u32);
         let plane = s * s;
         let mut out = vec![0u8; 3 * plane];
         for y in 0..s {
