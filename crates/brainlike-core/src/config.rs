@@ -924,6 +924,26 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ),
     ("adversarial.steps", "PGD steps"),
     ("adversarial.replays", "free training: minibatch replays m"),
+    (
+        "adversarial.random_start",
+        "PGD: start uniformly at random in the ε-ball",
+    ),
+    (
+        "adversarial.loss",
+        "loss the attack ascends: cross_entropy | margin",
+    ),
+    (
+        "adversarial.log_clean_loss",
+        "log the clean-batch loss per epoch (one extra forward pass)",
+    ),
+    (
+        "data.format",
+        "cifar100 | image_folder (data.dir/train/<class>/, data.dir/val/<class>/)",
+    ),
+    (
+        "data.skip_bad_images",
+        "image folders: leave out (and count) unreadable files instead of stopping",
+    ),
 ];
 
 /// `KEY_DOCS` with each key's default, as help text.

@@ -283,23 +283,31 @@ fn load_torch_skipping(model: &mut Network, path: &Path, skip: &[String]) -> Res
     let loaded = model.clone().map(&mut loader);
     let unexpected: Vec<&String> = file.keys().filter(|k| !loader.used.contains(k)).collect();
     if !loader.missing.is_empty() || !unexpected.is_empty() || !loader.mismatched.is_empty() {
-        let list = |v: Vec<String>| {
+        // At most 8 names per list: a file of another model can hold hundreds.
+        let list = |v: &[String]| {
             if v.is_empty() {
                 "none".to_string()
+            } else if v.len() > 8 {
+                format!("{}, ... ({} more)", v[..8].join(", "), v.len() - 8)
             } else {
                 v.join(", ")
             }
         };
+        let unexpected: Vec<String> = unexpected.into_iter().cloned().collect();
         return Err(Error::format(
             path,
             "tensors",
             format!(
-                "the state_dict of {} (PyTorch names); missing: {}; unexpected: {}; \
-                 mismatched shapes: {}",
+                "the state_dict of {} (PyTorch names), found weights of another model: {} of \
+                 the model's tensors missing, {} unexpected tensors, {} mismatched shapes; \
+                 missing: {}; unexpected: {}; mismatched shapes: {}",
                 model.spec().name,
-                list(loader.missing),
-                list(unexpected.into_iter().cloned().collect()),
-                list(loader.mismatched),
+                loader.missing.len(),
+                unexpected.len(),
+                loader.mismatched.len(),
+                list(&loader.missing),
+                list(&unexpected),
+                list(&loader.mismatched),
             ),
         ));
     }
