@@ -57,7 +57,11 @@ fn gaussian_controls_match_analytic_expectations() {
 /// Compare the generated controls with the shipped data pack (same construction).
 #[test]
 fn gaussian_controls_match_shipped_pack() {
-    let dir = Path::new("/work/shared/data/v1-teacher/pairs");
+    // The shared data folder beside the checkout (as CI lays it out), or $BRAINLIKE_TEST_DATA.
+    let data = std::env::var_os("BRAINLIKE_TEST_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let dir = &data.join("v1-teacher/pairs");
     if !dir.exists() {
         eprintln!("skipping: {} is absent", dir.display());
         return;
