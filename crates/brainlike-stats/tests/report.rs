@@ -421,3 +421,43 @@ fn single_configuration_sweep() {
             .any(|p| p.to_string_lossy().contains("fig5"))
     );
 }
+
+#[test]
+fn robustness_tables_of_evaluated_runs_enter_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("sweep");
+    for seed in 0..2u64 {
+        let id = format!("s{seed}");
+        write_run(
+            &sweep,
+            &FakeRun {
+                id: &id,
+                seed,
+                ratio: 0.0,
+                pairs: "v1",
+                corruption: 0.0,
+                final_acc: 0.3,
+                superclass: 0.2,
+                epochs: 3,
+                finished: true,
+            },
+        );
+        let robust = [0.10, 0.20][seed as usize];
+        fs::write(
+            sweep.join("runs").join(&id).join("robustness.csv"),
+            format!(
+                "attack,norm,eps,steps,step_size,random_start,images,clean_acc,robust_acc\n\
+                 linf:4/255:20,Linf,0.0157,20,0.002,false,500,0.3,{robust}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let out = tmp.path().join("out");
+    write_report(&sweep, &out).unwrap();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    // Mean 15.00 %, SEM 5.00 % over the two runs.
+    assert!(
+        md.contains("| all runs | `linf:4/255:20` | 2 | 30.00 ± 0.00 | 15.00 ± 5.00 |"),
+        "{md}"
+    );
+}

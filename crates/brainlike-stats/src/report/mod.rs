@@ -31,6 +31,7 @@ pub mod layer_profile;
 pub mod load;
 mod markdown;
 pub mod plot;
+mod robustness;
 
 use crate::error::{Result, StatsError};
 use crate::summary::Summary;
@@ -167,7 +168,11 @@ pub fn write_report(sweep_dir: &Path, out_dir: &Path) -> Result<ReportSummary> {
         figures: figures.iter().flat_map(|f| f.2.clone()).collect(),
     };
 
-    let md = markdown::markdown(sweep_dir, out_dir, &summary, &figures);
+    let mut md = markdown::markdown(sweep_dir, out_dir, &summary, &figures);
+    if let Some(section) = robustness::section(&groups) {
+        md.push('\n');
+        md.push_str(&section);
+    }
     brainlike_run::write_atomic(&summary.report_path, md.as_bytes())?;
     let json = serde_json::to_string_pretty(&summary)
         .map_err(|e| StatsError::InvalidArgument(format!("serialising the summary: {e}")))?;
