@@ -194,17 +194,16 @@ pub fn pca_reduce(acts: Activations, k: usize, seed: u64) -> Result<(Activations
 }
 
 /// Whether `path` has an image extension this loader reads (`png`, `jpg`, `jpeg`).
-fn is_image(path: &Path) -> bool {
+pub fn is_image(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .map(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
         .unwrap_or(false)
 }
 
-/// Reads every PNG/JPEG image of `dir` (sorted by file name; other files ignored): RGB
-/// (grayscale replicated), resized to `size x size` (triangle filter), pixels in [0, 1],
-/// NCHW. Returns the file stems as ids and the pixels. Errors name the file.
-pub fn load_image_folder(dir: &Path, size: usize) -> Result<(Vec<String>, Vec<f32>)> {
+/// The PNG/JPEG files of `dir` (not its sub-folders), sorted by file name; an error naming
+/// `dir` when there is none.
+pub fn list_images(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::new();
     for entry in rd {
@@ -221,6 +220,14 @@ pub fn load_image_folder(dir: &Path, size: usize) -> Result<(Vec<String>, Vec<f3
             dir.display()
         )));
     }
+    Ok(files)
+}
+
+/// Reads every PNG/JPEG image of `dir` (sorted by file name; other files ignored): RGB
+/// (grayscale replicated), resized to `size x size` (triangle filter), pixels in [0, 1],
+/// NCHW. Returns the file stems as ids and the pixels. Errors name the file.
+pub fn load_image_folder(dir: &Path, size: usize) -> Result<(Vec<String>, Vec<f32>)> {
+    let files = list_images(dir)?;
     let plane = size * size;
     let mut ids = Vec::with_capacity(files.len());
     let mut pixels = Vec::with_capacity(files.len() * 3 * plane);

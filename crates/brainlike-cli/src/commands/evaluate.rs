@@ -121,15 +121,17 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     let mut robust = Vec::new();
     if !attacks.is_empty() {
         let ad = device.clone().autodiff();
-        let (_, model) = load_run(&args.run, &ad)?;
-        let plain = brainlike_core::burn::module::Module::valid(&model);
+        let (_, attacked) = load_run(&args.run, &ad)?;
         let m = args.attack_images.min(n);
+        // Clean accuracy of the same images, once for every attack (the plain model: no
+        // dropout, running statistics).
+        let ca = evaluate(&model, test, m, batcher, &device).acc;
         let mut rows = String::from(
             "attack,norm,eps,steps,step_size,random_start,images,clean_acc,robust_acc\n",
         );
         for (text, spec) in args.attacks.iter().zip(&attacks) {
             let t0 = std::time::Instant::now();
-            let (mut correct, mut clean) = (0.0, 0.0);
+            let mut correct = 0.0;
             let idx: Vec<usize> = (0..m).collect();
             for (b, chunk) in idx
                 .chunks(brainlike_core::train::eval::EVAL_BATCH)
@@ -137,27 +139,16 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
             {
                 let (x, y) = batcher.batch(test, chunk, &ad);
                 let r = brainlike_core::attack::robust_batch(
-                    &model,
-                    x.clone(),
-                    y.clone(),
+                    &attacked,
+                    x,
+                    y,
                     spec,
                     &pre,
                     brainlike_core::train::trainer::derive_seed(args.seed, &[b as u64]),
                 );
                 correct += r.correct.into_scalar::<f64>();
-                // Clean predictions of the same images by the plain (non-autodiff) model:
-                // no dropout, running statistics.
-                let logits = plain.forward(x.inner());
-                let k = chunk.len();
-                clean += logits
-                    .argmax(1)
-                    .reshape([k])
-                    .equal(y.inner())
-                    .int()
-                    .sum()
-                    .into_scalar::<i64>() as f64;
             }
-            let (ra, ca) = (correct / m as f64, clean / m as f64);
+            let ra = correct / m as f64;
             eprintln!(
                 "{text}: robust accuracy {:.2}% (clean {:.2}%) on {m} images in {:.1} s",
                 ra * 100.0,

@@ -368,25 +368,10 @@ impl Source {
     }
 }
 
-fn is_image(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .map(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
-        .unwrap_or(false)
-}
-
 /// Opens `--images` or `--inputs`; returns the source, the stimulus ids and the input side.
 fn open_source(args: &ExtractArgs, size: usize) -> Result<(Source, Vec<String>, usize)> {
     if let Some(dir) = &args.images {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_image(p))
-            .collect();
-        files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-        if files.is_empty() {
-            bail!("{}: no .png, .jpg or .jpeg images", dir.display());
-        }
+        let files = brainlike_core::extract::list_images(dir)?;
         let ids = files
             .iter()
             .map(|p| {

@@ -30,13 +30,6 @@ pub struct ImageFolder {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
-fn is_image(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .map(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
-        .unwrap_or(false)
-}
-
 /// Why `path` cannot be used as an image, read from its header.
 fn check(path: &Path) -> std::result::Result<(), String> {
     let reader = image::ImageReader::open(path)
@@ -75,7 +68,7 @@ impl ImageFolder {
             let mut in_class: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map_err(|e| Error::io(&dir, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && is_image(p))
+                .filter(|p| p.is_file() && crate::extract::is_image(p))
                 .collect();
             in_class.sort();
             labels.extend(std::iter::repeat_n(c, in_class.len()));
@@ -227,15 +220,12 @@ impl ImageFolder {
             .resize(&src, &mut dst, &opts)
             .map_err(|e| Error::format(p, "pixels", format!("a resizable image ({e})")))?;
         let img = dst.to_rgb8();
-        let (x0, y0) = (0u32, 0u32);
+        // Interleaved RGB to planar.
         let plane = s * s;
         let mut out = vec![0u8; 3 * plane];
-        for y in 0..s {
-            for x in 0..s {
-                let px = img.get_pixel(x0 + x as u32, y0 + y as u32);
-                for c in 0..3 {
-                    out[c * plane + y * s + x] = px[c];
-                }
+        for (i, px) in img.pixels().enumerate() {
+            for c in 0..3 {
+                out[c * plane + i] = px[c];
             }
         }
         Ok(out)

@@ -218,7 +218,8 @@ impl ModuleMapper for Loader<'_> {
 /// reference implementation. Every tensor must fit: otherwise the error lists the missing,
 /// unexpected and mismatched tensors and `model` is unchanged.
 pub fn load_torch(model: &mut Network, path: &Path) -> Result<()> {
-    load_torch_skipping(model, path, &[])
+    let file = read_file(path)?;
+    load_torch_skipping(model, path, &file, &[])
 }
 
 /// Like [`load_torch`], for starting a training run from another task's weights: when the
@@ -257,11 +258,17 @@ pub fn load_torch_for_init(model: &mut Network, path: &Path) -> Result<Option<St
             skip.push(key.name);
         }
     }
-    load_torch_skipping(model, path, &skip)?;
+    load_torch_skipping(model, path, &file, &skip)?;
     Ok(note)
 }
 
-fn load_torch_skipping(model: &mut Network, path: &Path, skip: &[String]) -> Result<()> {
+/// Loads the tensors `file` (read from `path`) into `model`, keeping `skip` as they are.
+fn load_torch_skipping(
+    model: &mut Network,
+    path: &Path,
+    file: &BTreeMap<String, FileTensor>,
+    skip: &[String],
+) -> Result<()> {
     if model.features.torch_classifier().is_none() {
         return Err(Error::Other(format!(
             "{}: model {} has no PyTorch names (its weights use Burn's paths)",
@@ -269,11 +276,10 @@ fn load_torch_skipping(model: &mut Network, path: &Path, skip: &[String]) -> Res
             model.spec().name
         )));
     }
-    let file = read_file(path)?;
     let net = model.clone();
     let mut loader = Loader {
         net: &net,
-        file: &file,
+        file,
         path: PathStack::default(),
         used: Vec::new(),
         missing: Vec::new(),

@@ -158,17 +158,26 @@ pub fn load_init(model: &mut Network, path: &Path) -> Result<Option<String>> {
 /// Whether the file at `path` names its tensors by Burn module paths (`features.CornetZ.v1...`:
 /// CORnet-Z and VGG-16 weights written before they took PyTorch names), read from its header.
 fn burn_paths(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
+    // Only the header: 8 bytes of length, then the JSON naming every tensor.
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
         return false;
     };
-    let Ok((_, meta)) = safetensors::SafeTensors::read_metadata(&bytes) else {
+    let mut len = [0u8; 8];
+    if f.read_exact(&mut len).is_err() {
+        return false;
+    }
+    let mut header = vec![0u8; (u64::from_le_bytes(len) as usize).min(100 << 20)];
+    if f.read_exact(&mut header).is_err() {
+        return false;
+    }
+    let Ok(serde_json::Value::Object(names)) = serde_json::from_slice(&header) else {
         return false;
     };
-    meta.tensors().keys().any(|k| {
-        k.starts_with("features.")
-            && k.split('.')
-                .nth(1)
-                .is_some_and(|s| s.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+    names.keys().any(|k| {
+        k.strip_prefix("features.")
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_ascii_uppercase())
     })
 }
 
