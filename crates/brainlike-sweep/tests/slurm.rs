@@ -51,12 +51,16 @@ fn sweep(exp: &Path, sd: &Path) -> (i32, String) {
         .arg(sd)
         .args(["--executor", "slurm", "--wait"])
         .env("FAKE_TRAIN_EPOCH_MS", "50")
-        .stdout(Stdio::null())
         .output()
         .unwrap();
+    // The summary is the command's result (stdout); progress and notes go to stderr.
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
