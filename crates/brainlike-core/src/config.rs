@@ -48,6 +48,9 @@ pub struct TrainConfig {
     /// Adversarial training (`[adversarial] method = "pgd"`); clean by default.
     #[serde(default)]
     pub adversarial: crate::train::transform::AdversarialConfig,
+    /// Weight averaging during training (SWA or EMA; `train::average`).
+    #[serde(default)]
+    pub averaging: AveragingConfig,
 }
 
 fn augment_is_empty(a: &brainlike_augment::AugmentConfig) -> bool {
@@ -70,6 +73,58 @@ impl Default for TrainConfig {
             augment: brainlike_augment::AugmentConfig::default(),
             mix: None,
             adversarial: crate::train::transform::AdversarialConfig::default(),
+            averaging: AveragingConfig::default(),
+        }
+    }
+}
+
+/// Which running average of the weights training keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AveragingKind {
+    /// None.
+    #[default]
+    None,
+    /// Stochastic weight averaging (Izmailov et al. 2018): the uniform mean of the weights at
+    /// the end of every epoch from `start_epoch`, trained meanwhile at `swa_lr`.
+    Swa,
+    /// Exponential moving average after every step (timm's `ModelEmaV2`):
+    /// `avg = decay·avg + (1 − decay)·weights`.
+    Ema,
+}
+
+/// Weight averaging during training. The average is checkpointed with the run and resumed; at
+/// the end its BatchNorm statistics are recomputed on training data (`train::bn_stats`), it is
+/// evaluated, and it becomes the run's `weights.safetensors` (the last weights are kept as
+/// `weights_last.safetensors`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AveragingConfig {
+    /// `none`, `swa` or `ema`.
+    pub kind: AveragingKind,
+    /// SWA: the first epoch whose end enters the average (1-based).
+    pub start_epoch: usize,
+    /// SWA: the learning rate from `start_epoch` on (0 = keep the schedule's).
+    pub swa_lr: f64,
+    /// SWA: epochs of cosine annealing from the scheduled rate to `swa_lr` (0 = switch at once;
+    /// PyTorch's `SWALR` default is 10).
+    pub anneal_epochs: usize,
+    /// EMA: the decay per step (timm's default 0.9998).
+    pub ema_decay: f64,
+    /// Training images for recomputing BatchNorm statistics at the end (0 = every training
+    /// image the run uses); no effect on models without BatchNorm.
+    pub bn_images: usize,
+}
+
+impl Default for AveragingConfig {
+    fn default() -> Self {
+        Self {
+            kind: AveragingKind::None,
+            start_epoch: 1,
+            swa_lr: 0.0,
+            anneal_epochs: 0,
+            ema_decay: 0.9998,
+            bn_images: 0,
         }
     }
 }
@@ -195,6 +250,14 @@ pub struct OptimConfig {
     /// Parameter path prefixes not to train (`features.CornetZ.v1`, `head`; as in the weights
     /// file).
     pub freeze: Vec<String>,
+    /// Freeze every layer up to and including this tap's block (`v1`, `layer2`, `blocks.3`).
+    pub freeze_up_to: String,
+    /// Freeze the first fraction of the network's layers (modules holding parameters, in
+    /// forward order; 0 = none; the paper's "freeze half": 0.5).
+    pub freeze_fraction: f64,
+    /// Train only the parameters under these prefixes, freeze the rest (FixRes fine-tuning:
+    /// `["head", "features.ResNet50.layer4.2.bn3"]`).
+    pub train_only: Vec<String>,
 }
 
 /// The learning-rate schedule (see `train::optim`).
@@ -256,6 +319,9 @@ impl Default for OptimConfig {
             epochs: 100,
             schedule: ScheduleConfig::default(),
             freeze: Vec::new(),
+            freeze_up_to: String::new(),
+            freeze_fraction: 0.0,
+            train_only: Vec::new(),
         }
     }
 }
@@ -616,6 +682,52 @@ impl TrainConfig {
                 self.checkpoint.every_minutes
             ));
         }
+        let a = &self.averaging;
+        if a.start_epoch < 1 || a.start_epoch > self.optim.epochs {
+            return bad(format!(
+                "averaging.start_epoch must be an epoch of the run (1..={}), got {}",
+                self.optim.epochs, a.start_epoch
+            ));
+        }
+        if !a.swa_lr.is_finite() || a.swa_lr < 0.0 {
+            return bad(format!(
+                "averaging.swa_lr must be a finite number >= 0, got {}",
+                a.swa_lr
+            ));
+        }
+        if a.anneal_epochs > self.optim.epochs {
+            return bad(format!(
+                "averaging.anneal_epochs must be at most optim.epochs ({}), got {}",
+                self.optim.epochs, a.anneal_epochs
+            ));
+        }
+        if !(0.0..1.0).contains(&a.ema_decay) {
+            return bad(format!(
+                "averaging.ema_decay must be in [0, 1), got {}",
+                a.ema_decay
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.optim.freeze_fraction) {
+            return bad(format!(
+                "optim.freeze_fraction must be in [0, 1], got {}",
+                self.optim.freeze_fraction
+            ));
+        }
+        if !self.optim.freeze_up_to.is_empty()
+            && self
+                .model
+                .arch
+                .spec()
+                .tap(&self.optim.freeze_up_to)
+                .is_none()
+        {
+            return bad(format!(
+                "optim.freeze_up_to: {} has no tap {:?}; its taps: {}",
+                self.model.arch.spec().name,
+                self.optim.freeze_up_to,
+                self.model.arch.spec().tap_names()
+            ));
+        }
         if !(0.0..1.0).contains(&self.model.dropout) {
             return bad(format!(
                 "model.dropout must be in [0, 1), got {}",
@@ -853,7 +965,40 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("optim.schedule.min_lr", "cosine: final learning rate"),
     (
         "optim.freeze",
-        "parameter path prefixes not trained, e.g. [\"features.CornetZ.v1\"]",
+        "parameter path prefixes not trained, e.g. [\"features.CornetZ.v1\"]; frozen BatchNorm layers keep their running statistics",
+    ),
+    (
+        "averaging.kind",
+        "weight averaging during training: none | swa | ema",
+    ),
+    (
+        "averaging.start_epoch",
+        "swa: first epoch whose end enters the average",
+    ),
+    (
+        "averaging.swa_lr",
+        "swa: learning rate from start_epoch on (0 = keep the schedule)",
+    ),
+    (
+        "averaging.anneal_epochs",
+        "swa: epochs of cosine annealing to swa_lr (0 = at once)",
+    ),
+    ("averaging.ema_decay", "ema: decay per step (timm: 0.9998)"),
+    (
+        "averaging.bn_images",
+        "training images for recomputing BatchNorm statistics of the average (0 = all)",
+    ),
+    (
+        "optim.freeze_up_to",
+        "freeze every layer up to and including this tap (\"v1\", \"layer2\"); \"\" = none",
+    ),
+    (
+        "optim.freeze_fraction",
+        "freeze the first fraction of the layers in forward order (paper: 0.5); 0 = none",
+    ),
+    (
+        "optim.train_only",
+        "train only these parameter path prefixes, freeze the rest (FixRes: [\"head\", last BatchNorm])",
     ),
     (
         "loss.label_smoothing",
@@ -1133,6 +1278,7 @@ mod tests {
             "teacher.split_seed",
             "checkpoint.keep",
             "checkpoint.every_minutes",
+            "averaging.bn_images",
         ];
         let mut checked = 0;
         for (key, _) in KEY_DOCS {

@@ -182,7 +182,7 @@ fn existing_run_is_not_overwritten() {
     );
 }
 
-fn resume_matches(extra: &[&str]) {
+fn resume_matches(extra: &[&str]) -> (tempfile::TempDir, TrainConfig) {
     let _guard = lock();
     let dir = tempfile::tempdir().unwrap();
     let mut a = small_config(dir.path().join("a"));
@@ -250,6 +250,7 @@ fn resume_matches(extra: &[&str]) {
             )
         );
     }
+    (dir, a)
 }
 
 fn merge(base: &mut toml::Value, over: toml::Value) {
@@ -494,4 +495,98 @@ fn resume_is_bit_equal_with_cutmix_augmentation_and_fgsm_rs() {
         "adversarial.method=\"fgsm_rs\"",
         "adversarial.eps=0.0156863",
     ]);
+}
+
+#[test]
+fn swa_resumes_bit_equal_and_its_weights_are_the_mean_of_the_averaged_epochs() {
+    use brainlike_core::models::Network;
+    use brainlike_core::train::average::{average, checkpoint_model};
+    // SWA from epoch 2 of 3 at a constant rate of its own: the run is stopped after epoch 1
+    // and resumed (before the average starts) in `resume_matches`; here a second run stops
+    // after epoch 2, inside the average, and resumes.
+    let (dir, a) = resume_matches(&[
+        "averaging.kind=\"swa\"",
+        "averaging.start_epoch=2",
+        "averaging.swa_lr=0.005",
+    ]);
+    let mut c = a.clone();
+    c.out_dir = dir.path().join("c");
+    let res = load_resources_with(&c, cifar()).unwrap();
+    {
+        let _guard = lock();
+        let opts = |resume, stop_after| TrainOptions {
+            resume,
+            stop_after,
+            ..Default::default()
+        };
+        train(&c, &res, &opts(false, Some(2))).unwrap();
+        let ck = c.out_dir.join("checkpoints/epoch-0002");
+        assert!(
+            ck.join("averaging.bpk").is_file(),
+            "the average is checkpointed"
+        );
+        train(&c, &res, &opts(true, None)).unwrap();
+    }
+    assert!(
+        tensors(&a.out_dir.join("weights.safetensors"))
+            == tensors(&c.out_dir.join("weights.safetensors")),
+        "resumed inside the average: weights differ"
+    );
+    // CORnet-Z has no BatchNorm: the result is the plain mean of epochs 2 and 3.
+    let template = || {
+        Network::new(
+            &a.model,
+            a.data.input_size,
+            100,
+            4,
+            &burn::tensor::Device::default(),
+        )
+    };
+    let mean = average(&[
+        checkpoint_model(&a.out_dir, 2, template()).unwrap(),
+        checkpoint_model(&a.out_dir, 3, template()).unwrap(),
+    ])
+    .unwrap();
+    let mut want = template();
+    brainlike_core::models::weights::load_torch(&mut want, &a.out_dir.join("weights.safetensors"))
+        .unwrap();
+    let flat = |n: &Network| -> Vec<f32> {
+        brainlike_core::models::weights::torch_bytes(n, &[])
+            .map(|b| {
+                let t = safetensors::SafeTensors::deserialize(&b).unwrap();
+                let mut names: Vec<String> = t.names().into_iter().map(String::from).collect();
+                names.sort();
+                names
+                    .iter()
+                    .flat_map(|k| {
+                        t.tensor(k)
+                            .unwrap()
+                            .data()
+                            .chunks_exact(4)
+                            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            })
+            .unwrap()
+    };
+    let (got, want_mean) = (flat(&want), flat(&mean));
+    assert_eq!(got.len(), want_mean.len());
+    for (x, y) in got.iter().zip(&want_mean) {
+        assert!((x - y).abs() <= 1e-6 * (1.0 + y.abs()), "{x} vs {y}");
+    }
+    let last = tensors(&a.out_dir.join("weights_last.safetensors"));
+    assert!(last != tensors(&a.out_dir.join("weights.safetensors")));
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.out_dir.join("averaging.json")).unwrap()).unwrap();
+    assert_eq!(rec["averaged"], 2);
+    assert_eq!(rec["batch_norm_recomputed"], false);
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["averaged_test_acc"], rec["test_acc_averaged"]);
+}
+
+#[test]
+fn ema_resumes_bit_equal() {
+    resume_matches(&["averaging.kind=\"ema\"", "averaging.ema_decay=0.9"]);
 }

@@ -32,6 +32,10 @@ pub struct Summary {
     pub tap_activation_variance: Option<f64>,
     /// Files in the run directory.
     pub files: Vec<String>,
+    /// Test accuracy of the weight average (`[averaging]`), which `weights.safetensors` holds;
+    /// the rows of `metrics.csv` are the trained weights'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averaged_test_acc: Option<f64>,
 }
 
 /// Writes `summary` as pretty JSON at `path`, atomically.
@@ -86,6 +90,7 @@ mod tests {
             images_per_sec: f64::MAX,
             tap_activation_variance: Some(0.30000000000000004e-7),
             files: vec!["config.toml".into(), "summary.json".into()],
+            averaged_test_acc: Some(0.7),
         };
         write_summary(&p, &s).unwrap();
         let back = read_summary(&p).unwrap();

@@ -1,19 +1,22 @@
 //! Weight averaging (Riedel 2022, Table 1 "WA"; Izmailov et al. 2018): the uniform mean of
-//! several networks of one architecture, parameter by parameter, and the models of a run's
-//! checkpoints to average.
+//! several networks of one architecture, parameter by parameter ([`average`], the models of a
+//! run's checkpoints: `brainlike average`), and the running averages kept during training
+//! ([`Averager`], an after-step hook: SWA at epoch ends, EMA after every step).
 //!
-//! Every float parameter and buffer is averaged, BatchNorm running statistics included (their
-//! mean is what averaged weights are evaluated with until the statistics are recomputed on
-//! training data, which this module does not do yet: for models with batch statistics,
-//! recompute them before trusting an evaluation; CORnet-Z and VGG-16 have none).
+//! Every float parameter and buffer is averaged, BatchNorm running statistics included; those
+//! are then recomputed on training data ([`super::bn_stats::recompute`]): the mean of several
+//! networks' statistics is not the statistics of the mean network.
 
 use std::path::Path;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Bytes, Tensor, TensorData};
 use burn_store::{BurnpackStore, ModuleSnapshot};
+use serde_json::json;
 
 use super::checkpoint;
+use super::step::AfterStep;
+use crate::config::{AveragingConfig, AveragingKind};
 use crate::error::{Error, Result};
 use crate::models::Network;
 
@@ -116,4 +119,158 @@ pub fn checkpoint_model(run_dir: &Path, epoch: usize, template: Network) -> Resu
         .load_from(&mut store)
         .map_err(|e| Error::format(&path, "whole file", format!("weights of this model ({e})")))?;
     Ok(model)
+}
+
+/// Every float parameter and buffer of a network, flattened, in visiting order.
+struct Flat(Vec<Tensor<1>>);
+
+impl ModuleVisitor for Flat {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let t = param.val();
+        let n = t.shape().num_elements();
+        self.0.push(t.reshape([n]));
+    }
+}
+
+/// Replaces each float of the average, in visiting order, by `f(average, current)`.
+struct Update<F: FnMut(Tensor<1>, Tensor<1>) -> Tensor<1>> {
+    current: std::vec::IntoIter<Tensor<1>>,
+    f: F,
+}
+
+impl<F: FnMut(Tensor<1>, Tensor<1>) -> Tensor<1>> ModuleMapper for Update<F> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let cur = self.current.next().expect("one value per parameter");
+        let f = &mut self.f;
+        param.map(|avg| {
+            let dims = avg.shape();
+            let n = dims.num_elements();
+            f(avg.reshape([n]), cur).reshape(dims)
+        })
+    }
+}
+
+/// The running average of the weights during training (`[averaging]`): an [`AfterStep`] hook
+/// holding an evaluation-mode copy of the network.
+///
+/// - SWA: at the end of every epoch from `start_epoch` on,
+///   `avg ← avg + (w − avg) / (n + 1)` (`torch.optim.swa_utils.AveragedModel`'s default),
+///   the first time `avg ← w`.
+/// - EMA: after every step `avg ← decay·avg + (1 − decay)·w`, starting from the weights after
+///   the first step (timm's `ModelEmaV2` starts from the weights before it: one step apart).
+pub struct Averager {
+    cfg: AveragingConfig,
+    /// Steps per epoch (minibatches times replays): SWA's epoch ends.
+    steps_per_epoch: u64,
+    avg: Option<Network>,
+    /// Weights averaged so far (SWA) or updates (EMA).
+    count: u64,
+}
+
+impl Averager {
+    /// The hook for `cfg` (None when averaging is off).
+    pub fn new(cfg: &AveragingConfig, steps_per_epoch: u64) -> Option<Self> {
+        (cfg.kind != AveragingKind::None).then(|| Self {
+            cfg: cfg.clone(),
+            steps_per_epoch: steps_per_epoch.max(1),
+            avg: None,
+            count: 0,
+        })
+    }
+
+    /// How many weight vectors (SWA) or updates (EMA) the average holds.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The average so far (evaluation mode), if any.
+    pub fn average(&self) -> Option<&Network> {
+        self.avg.as_ref()
+    }
+
+    fn fold(&mut self, model: &Network, f: impl FnMut(Tensor<1>, Tensor<1>) -> Tensor<1>) {
+        let current = model.valid();
+        let Some(avg) = self.avg.take() else {
+            self.avg = Some(current);
+            return;
+        };
+        let mut flat = Flat(Vec::new());
+        current.visit(&mut flat);
+        self.avg = Some(avg.map(&mut Update {
+            current: flat.0.into_iter(),
+            f,
+        }));
+    }
+}
+
+impl AfterStep for Averager {
+    fn name(&self) -> &'static str {
+        "averaging"
+    }
+
+    fn after_step(&mut self, model: &Network, step: u64) {
+        match self.cfg.kind {
+            AveragingKind::None => {}
+            AveragingKind::Ema => {
+                let d = self.cfg.ema_decay;
+                self.fold(model, |avg, w| avg.mul_scalar(d) + w.mul_scalar(1.0 - d));
+                self.count += 1;
+            }
+            AveragingKind::Swa => {
+                if !step.is_multiple_of(self.steps_per_epoch) {
+                    return;
+                }
+                let epoch = step / self.steps_per_epoch;
+                if epoch < self.cfg.start_epoch as u64 {
+                    return;
+                }
+                let n = self.count as f64;
+                self.fold(model, |avg, w| avg.clone() + (w - avg).div_scalar(n + 1.0));
+                self.count += 1;
+            }
+        }
+    }
+
+    fn network(&self) -> Option<&Network> {
+        self.avg.as_ref()
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        Some(json!({ "count": self.count }))
+    }
+
+    fn restore(&mut self, network: Option<Network>, state: Option<&serde_json::Value>) {
+        self.avg = network.map(|n| n.valid());
+        self.count = state
+            .and_then(|s| s.get("count"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+    }
+}
+
+/// The learning rate at minibatch `minibatch` (0-based over the run) under SWA's schedule:
+/// the scheduled rate `scheduled` before `start_epoch`, then a cosine from the rate scheduled
+/// at the start epoch's first minibatch (`at_start`) down to `swa_lr` over `anneal_epochs`,
+/// then `swa_lr` (PyTorch's `SWALR` with `anneal_strategy="cos"`, per minibatch). Other kinds
+/// and `swa_lr = 0` keep `scheduled`.
+pub fn swa_learning_rate(
+    cfg: &AveragingConfig,
+    scheduled: f64,
+    at_start: f64,
+    minibatch: u64,
+    steps_per_epoch: u64,
+) -> f64 {
+    if cfg.kind != AveragingKind::Swa || cfg.swa_lr <= 0.0 {
+        return scheduled;
+    }
+    let start = (cfg.start_epoch as u64 - 1) * steps_per_epoch;
+    if minibatch < start {
+        return scheduled;
+    }
+    let span = cfg.anneal_epochs as u64 * steps_per_epoch;
+    if span == 0 {
+        return cfg.swa_lr;
+    }
+    let t = ((minibatch - start) as f64 / span as f64).min(1.0);
+    cfg.swa_lr + (at_start - cfg.swa_lr) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
 }

@@ -44,6 +44,9 @@ pub struct CheckpointState {
     /// The run's configuration (`config.toml` text) when the checkpoint was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
+    /// Each after-step hook's state, by hook name (its network, if any, is `<name>.bpk`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hooks: BTreeMap<String, serde_json::Value>,
     /// SHA-256 (hex) of each file of the checkpoint, by file name (absent in older
     /// checkpoints, which are loaded unchecked).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -66,6 +69,7 @@ impl CheckpointState {
             objectives,
             seconds: None,
             config: None,
+            hooks: BTreeMap::new(),
             sha256: BTreeMap::new(),
         }
     }
@@ -113,22 +117,28 @@ pub fn dir(run_dir: &Path, epoch: usize) -> PathBuf {
     brainlike_run::checkpoint_dir(run_dir, epoch)
 }
 
-/// Writes a checkpoint and keeps only the newest `keep` (0 = all).
+fn network_bytes(net: &Network, d: &Path) -> Result<Vec<u8>> {
+    let mut store = BurnpackStore::from_bytes(None);
+    net.save_into(&mut store)
+        .map_err(|e| Error::Other(format!("saving a network for {}: {e}", d.display())))?;
+    Ok(store
+        .get_bytes()
+        .map_err(|e| Error::Other(format!("saving a network for {}: {e}", d.display())))?
+        .to_vec())
+}
+
+/// Writes a checkpoint (with `extra` networks, e.g. a weight average, as `<name>.bpk`) and
+/// keeps only the newest `keep` (0 = all).
 pub fn save(
     run_dir: &Path,
     model: &Network,
     optim: &ModuleOptimizer,
+    extra: &[(&str, &Network)],
     state: &CheckpointState,
     keep: usize,
 ) -> Result<()> {
     let d = dir(run_dir, state.epoch);
-    let mut store = BurnpackStore::from_bytes(None);
-    model
-        .save_into(&mut store)
-        .map_err(|e| Error::Other(format!("saving model for {}: {e}", d.display())))?;
-    let bytes = store
-        .get_bytes()
-        .map_err(|e| Error::Other(format!("saving model for {}: {e}", d.display())))?;
+    let bytes = network_bytes(model, &d)?;
     write_atomic(&d.join(MODEL_FILE), &bytes)?;
     let opt = optim
         .into_bytes()
@@ -139,6 +149,12 @@ pub fn save(
         (MODEL_FILE.to_string(), sha256_hex(&bytes)),
         (OPTIM_FILE.to_string(), sha256_hex(&opt)),
     ]);
+    for (name, net) in extra {
+        let file = format!("{name}.bpk");
+        let b = network_bytes(net, &d)?;
+        write_atomic(&d.join(&file), &b)?;
+        state.sha256.insert(file, sha256_hex(&b));
+    }
     let json = serde_json::to_vec_pretty(&state).expect("state serialises");
     write_atomic(
         &d.join(brainlike_run::checkpoints::CHECKPOINT_STATE_FILE),
@@ -162,6 +178,8 @@ pub struct Verified {
     pub state: CheckpointState,
     model: Vec<u8>,
     optim: Vec<u8>,
+    /// Other networks (`<name>.bpk` listed in `state.json`), by name.
+    extra: BTreeMap<String, Vec<u8>>,
 }
 
 /// Reads the checkpoint in `d` and checks its files against the checksums in `state.json`.
@@ -182,12 +200,23 @@ pub fn verify(d: &Path) -> Result<Verified> {
         )
     })?;
     let (model, optim) = (read(MODEL_FILE)?, read(OPTIM_FILE)?);
-    for (name, bytes) in [(MODEL_FILE, &model), (OPTIM_FILE, &optim)] {
-        if let Some(want) = state.sha256.get(name) {
+    let mut extra = BTreeMap::new();
+    for file in state.sha256.keys() {
+        if file != MODEL_FILE && file != OPTIM_FILE {
+            let name = file.strip_suffix(".bpk").unwrap_or(file);
+            extra.insert(name.to_string(), read(file)?);
+        }
+    }
+    let files = [(MODEL_FILE, &model), (OPTIM_FILE, &optim)]
+        .into_iter()
+        .map(|(n, b)| (n.to_string(), b))
+        .chain(extra.iter().map(|(n, b)| (format!("{n}.bpk"), b)));
+    for (name, bytes) in files {
+        if let Some(want) = state.sha256.get(&name) {
             let got = sha256_hex(bytes);
             if &got != want {
                 return Err(Error::format(
-                    &d.join(name),
+                    &d.join(&name),
                     "whole file",
                     format!(
                         "the SHA-256 recorded in state.json ({want}); the file's is {got}: it \
@@ -202,6 +231,7 @@ pub fn verify(d: &Path) -> Result<Verified> {
         state,
         model,
         optim,
+        extra,
     })
 }
 
@@ -237,23 +267,45 @@ pub fn latest_intact(run_dir: &Path) -> Result<Option<Verified>> {
     )))
 }
 
+/// A checkpoint loaded into a model and optimiser.
+pub struct Loaded {
+    /// The model.
+    pub model: Network,
+    /// The optimiser.
+    pub optim: ModuleOptimizer,
+    /// `state.json`.
+    pub state: CheckpointState,
+    /// The folder it came from.
+    pub dir: PathBuf,
+    extra: BTreeMap<String, Vec<u8>>,
+}
+
+impl Loaded {
+    /// The extra network `name` (saved by [`save`]'s `extra`) loaded into `template`; None when
+    /// the checkpoint has none of that name.
+    pub fn extra(&self, name: &str, template: Network) -> Result<Option<Network>> {
+        let Some(bytes) = self.extra.get(name) else {
+            return Ok(None);
+        };
+        let path = self.dir.join(format!("{name}.bpk"));
+        network_from(bytes.clone(), template, &path).map(Some)
+    }
+}
+
+fn network_from(bytes: Vec<u8>, template: Network, path: &Path) -> Result<Network> {
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
+    let mut model = template;
+    // load_from puts every tensor on its parameter's device as a fresh leaf.
+    model
+        .load_from(&mut store)
+        .map_err(|e| Error::format(path, "whole file", format!("weights of this model ({e})")))?;
+    Ok(model)
+}
+
 /// Loads a verified checkpoint into `model` and `optim`.
-pub fn load(
-    v: Verified,
-    model: Network,
-    optim: ModuleOptimizer,
-) -> Result<(Network, ModuleOptimizer, CheckpointState)> {
+pub fn load(v: Verified, model: Network, optim: ModuleOptimizer) -> Result<Loaded> {
     let d = &v.dir;
-    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(v.model)));
-    let mut model = model;
-    // load_from puts every tensor on its parameter's (autodiff) device as a fresh leaf.
-    model.load_from(&mut store).map_err(|e| {
-        Error::format(
-            &d.join(MODEL_FILE),
-            "whole file",
-            format!("weights of this model ({e})"),
-        )
-    })?;
+    let model = network_from(v.model, model, &d.join(MODEL_FILE))?;
     let optim = optim
         .from_bytes(Bytes::from_bytes_vec(v.optim))
         .map_err(|e| {
@@ -263,7 +315,13 @@ pub fn load(
                 format!("optimiser state ({e:?})"),
             )
         })?;
-    Ok((model, optim, v.state))
+    Ok(Loaded {
+        model,
+        optim,
+        state: v.state,
+        dir: v.dir,
+        extra: v.extra,
+    })
 }
 
 /// Loads the newest intact checkpoint (see [`latest_intact`]) into `model` and `optim`.
@@ -271,7 +329,7 @@ pub fn load_latest(
     run_dir: &Path,
     model: Network,
     optim: ModuleOptimizer,
-) -> Result<Option<(Network, ModuleOptimizer, CheckpointState)>> {
+) -> Result<Option<Loaded>> {
     match latest_intact(run_dir)? {
         Some(v) => load(v, model, optim).map(Some),
         None => Ok(None),

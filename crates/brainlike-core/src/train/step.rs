@@ -166,10 +166,21 @@ pub trait InputTransform {
 
 /// Runs after every optimiser step (weight averaging, statistics).
 pub trait AfterStep {
-    /// Name for logs.
+    /// Name for logs and checkpoint files.
     fn name(&self) -> &'static str;
     /// Sees the updated model and the number of steps taken so far.
     fn after_step(&mut self, model: &Network, step: u64);
+    /// A network the hook keeps (the running average of the weights), saved with every
+    /// checkpoint as `<name>.bpk` and handed back by [`AfterStep::restore`] on resume.
+    fn network(&self) -> Option<&Network> {
+        None
+    }
+    /// The hook's other state, saved in the checkpoint's `state.json`.
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Restores what [`AfterStep::network`] and [`AfterStep::state`] saved.
+    fn restore(&mut self, _network: Option<Network>, _state: Option<&serde_json::Value>) {}
 }
 
 /// Device-side figures of one step (no host synchronisation).

@@ -18,6 +18,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use super::average::{Averager, swa_learning_rate};
 use super::checkpoint::{self, CheckpointState};
 use super::eval::{self, Evaluation};
 use super::freeze::Frozen;
@@ -103,6 +104,8 @@ pub mod stream {
     pub const ADVERSARIAL: u64 = crate::train::transform::STREAM;
     /// Augmentation: per-sample and per-batch (mix) seeds.
     pub const AUGMENT: u64 = 7;
+    /// Backend RNG while BatchNorm statistics of a weight average are recomputed.
+    pub const AVERAGING: u64 = 8;
 }
 
 /// Batches prepared ahead of the training step by the data thread.
@@ -162,7 +165,7 @@ pub fn build_step(
         objectives,
         transforms,
         hooks: Vec::new(),
-        frozen: Frozen::new(model, &cfg.optim.freeze)?,
+        frozen: Frozen::from_config(model, &cfg.optim)?,
     })
 }
 
@@ -280,33 +283,6 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         &device,
     )?;
 
-    let mut rows: Vec<EpochMetrics> = Vec::new();
-    let mut start_epoch = 1;
-    let mut steps: u64 = 0;
-    // Training seconds of earlier invocations (summary.json counts them all).
-    let mut seconds_before = 0.0;
-    if opts.resume && !checkpoint::list(out).is_empty() {
-        let (m, o, state) =
-            checkpoint::load_latest(out, model, optim)?.expect("a complete checkpoint is listed");
-        seconds_before = state.seconds_so_far();
-        model = m;
-        optim = o;
-        for obj in &mut step.objectives {
-            if let Some(s) = state.objective_state(obj.name()) {
-                obj.restore(&s);
-            }
-        }
-        rows = state.rows;
-        steps = state.steps;
-        start_epoch = state.epoch + 1;
-    }
-
-    let augmenter = crate::data::augment::Augmenter::new(
-        &cfg.augment,
-        cfg.mix.as_ref(),
-        derive_seed(cfg.seed, &[stream::AUGMENT]),
-    )?
-    .map(|a| Arc::new(a.for_classes(classes)));
     let replays = step
         .transforms
         .iter()
@@ -316,6 +292,51 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         .max(1);
     let batch_size = cfg.optim.batch_size;
     let steps_per_epoch = n_train.div_ceil(batch_size);
+    if let Some(a) = Averager::new(&cfg.averaging, (steps_per_epoch * replays) as u64) {
+        step.hooks.push(Box::new(a));
+    }
+
+    let mut rows: Vec<EpochMetrics> = Vec::new();
+    let mut start_epoch = 1;
+    let mut steps: u64 = 0;
+    // Training seconds of earlier invocations (summary.json counts them all).
+    let mut seconds_before = 0.0;
+    if opts.resume && !checkpoint::list(out).is_empty() {
+        let loaded =
+            checkpoint::load_latest(out, model, optim)?.expect("a complete checkpoint is listed");
+        for h in &mut step.hooks {
+            let template = Network::new(
+                &cfg.model,
+                cfg.data.input_size,
+                classes,
+                im2col,
+                &base_device,
+            );
+            let net = loaded.extra(h.name(), template)?;
+            h.restore(net, loaded.state.hooks.get(h.name()));
+        }
+        let state = loaded.state;
+        seconds_before = state.seconds_so_far();
+        model = loaded.model;
+        optim = loaded.optim;
+        for obj in &mut step.objectives {
+            if let Some(s) = state.objective_state(obj.name()) {
+                obj.restore(&s);
+            }
+        }
+        rows = state.rows;
+        steps = state.steps;
+        start_epoch = state.epoch + 1;
+    }
+    // Frozen layers: no gradients, BatchNorm on its running statistics.
+    model = step.frozen.apply(model);
+
+    let augmenter = crate::data::augment::Augmenter::new(
+        &cfg.augment,
+        cfg.mix.as_ref(),
+        derive_seed(cfg.seed, &[stream::AUGMENT]),
+    )?
+    .map(|a| Arc::new(a.for_classes(classes)));
     let run_start = Instant::now();
     let (start_steps, mut last_checkpoint) = (steps, Instant::now());
     for epoch in start_epoch..=cfg.optim.epochs {
@@ -370,10 +391,17 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             })??;
             let batch = batcher.upload(host, &device);
             // The schedule counts minibatches (free training replays each one).
-            let lr = learning_rate(
-                &cfg.optim,
-                ((epoch - 1) * steps_per_epoch + i) as u64,
-                steps_per_epoch,
+            let minibatch = ((epoch - 1) * steps_per_epoch + i) as u64;
+            let lr = swa_learning_rate(
+                &cfg.averaging,
+                learning_rate(&cfg.optim, minibatch, steps_per_epoch),
+                learning_rate(
+                    &cfg.optim,
+                    ((cfg.averaging.start_epoch.max(1) - 1) * steps_per_epoch) as u64,
+                    steps_per_epoch,
+                ),
+                minibatch,
+                steps_per_epoch as u64,
             );
             for _ in 0..replays {
                 let (m, stats) = step.run(model, &mut optim, batch.clone(), lr, epoch, steps);
@@ -517,16 +545,21 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             .iter()
             .filter_map(|o| o.state().map(|s| (o.name().to_string(), s)))
             .collect();
-        checkpoint::save(
-            out,
-            &model,
-            &optim,
-            &CheckpointState::new(epoch, rows.clone(), steps, objectives).with_run(
-                seconds_before + run_start.elapsed().as_secs_f64(),
-                config_text.clone(),
-            ),
-            cfg.checkpoint.keep,
-        )?;
+        let extra: Vec<(&str, &Network)> = step
+            .hooks
+            .iter()
+            .filter_map(|h| h.network().map(|n| (h.name(), n)))
+            .collect();
+        let mut state = CheckpointState::new(epoch, rows.clone(), steps, objectives).with_run(
+            seconds_before + run_start.elapsed().as_secs_f64(),
+            config_text.clone(),
+        );
+        state.hooks = step
+            .hooks
+            .iter()
+            .filter_map(|h| h.state().map(|s| (h.name().to_string(), s)))
+            .collect();
+        checkpoint::save(out, &model, &optim, &extra, &state, cfg.checkpoint.keep)?;
     }
 
     if rows.len() < cfg.optim.epochs {
@@ -539,17 +572,102 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             vec![],
         ));
     }
+    // With weight averaging, the average (its BatchNorm statistics recomputed) is the result.
+    let averaged = match step.hooks.iter().find(|h| h.network().is_some()) {
+        Some(h) => Some(finish_average(
+            cfg,
+            h.network().expect("found").clone(),
+            h.state(),
+            &model,
+            res,
+            n_train,
+            &batcher,
+            &eval_batcher,
+            &pre,
+            &device,
+            &rows,
+        )?),
+        None => None,
+    };
+    let (final_model, averaged_acc) = match averaged {
+        Some((m, acc)) => (m, Some(acc)),
+        None => (model.valid(), None),
+    };
     finish(
         cfg,
         &device_name,
-        &model.valid(),
+        &final_model,
         res,
         &rows,
         &pre,
         &eval_batcher,
         &base_device,
         seconds_before + run_start.elapsed().as_secs_f64(),
+        averaged_acc,
     )
+}
+
+/// The end of a run with weight averaging: the average's BatchNorm statistics recomputed on
+/// the first `averaging.bn_images` training images (training preprocessing, no augmentation),
+/// its test accuracy, the last weights kept as `weights_last.safetensors` and both accuracies
+/// in `averaging.json`. Returns the average (evaluation mode) and its test accuracy.
+#[allow(clippy::too_many_arguments)]
+fn finish_average(
+    cfg: &TrainConfig,
+    avg: Network,
+    state: Option<serde_json::Value>,
+    last: &Network,
+    res: &Resources,
+    n_train: usize,
+    batcher: &Batcher,
+    eval_batcher: &Batcher,
+    pre: &Preprocess,
+    device: &Device,
+    rows: &[EpochMetrics],
+) -> Result<(Network, f64)> {
+    let out = cfg.out_dir.as_path();
+    let recompute = avg.spec().batch_stats;
+    let n_bn = limit(cfg.averaging.bn_images, n_train);
+    let avg = if recompute {
+        device.seed(derive_seed(cfg.seed, &[stream::AVERAGING]));
+        let idx: Vec<usize> = (0..n_bn).collect();
+        super::bn_stats::recompute(
+            avg,
+            &*res.train,
+            &idx,
+            cfg.optim.batch_size,
+            batcher,
+            device,
+        )
+        .valid()
+    } else {
+        avg
+    };
+    let n_test = limit(cfg.data.test_limit, res.test.len());
+    let base = avg.devices().first().cloned().unwrap_or_default();
+    let ev = eval::evaluate(&avg, &*res.test, n_test, eval_batcher, &base);
+    super::export::save_safetensors(
+        &last.valid(),
+        &out.join("weights_last.safetensors"),
+        &super::export::metadata(cfg, pre, &res.source),
+    )?;
+    let record = serde_json::json!({
+        "kind": cfg.averaging.kind,
+        "averaged": state.as_ref().and_then(|s| s.get("count")).cloned(),
+        "batch_norm_recomputed": recompute,
+        "batch_norm_images": if recompute { n_bn } else { 0 },
+        "test_acc_last": rows.last().map(|r| r.test_acc),
+        "test_acc_averaged": ev.acc,
+        "test_loss_averaged": ev.loss,
+        "test_images": n_test,
+    });
+    write_atomic(
+        &out.join("averaging.json"),
+        serde_json::to_string_pretty(&record)
+            .expect("json")
+            .as_bytes(),
+    )?;
+    Ok((avg, ev.acc))
 }
 
 /// What evaluating a trained run needs: its test set, the preprocessing it was trained with
@@ -623,6 +741,7 @@ fn finish(
     eval_batcher: &Batcher,
     device: &Device,
     seconds: f64,
+    averaged: Option<f64>,
 ) -> Result<Summary> {
     let out = cfg.out_dir.as_path();
     super::export::save_safetensors(
@@ -658,7 +777,13 @@ fn finish(
         "checkpoints/".into(),
         "summary.json".into(),
     ];
-    let s = summary(device_name, rows, seconds, Some(variance), files);
+    let mut files = files;
+    if averaged.is_some() {
+        files.push("weights_last.safetensors".into());
+        files.push("averaging.json".into());
+    }
+    let mut s = summary(device_name, rows, seconds, Some(variance), files);
+    s.averaged_test_acc = averaged;
     write_atomic(
         &out.join("summary.json"),
         serde_json::to_string_pretty(&s).expect("json").as_bytes(),
@@ -745,6 +870,7 @@ fn summary(
         },
         tap_activation_variance: variance,
         files,
+        averaged_test_acc: None,
     }
 }
 

@@ -8,10 +8,18 @@
 //! - evaluation: normalise with the running statistics, update nothing; gradients still reach
 //!   `weight` and `bias` (the teacher's pass in [`super::mode::eval_scope`]).
 //!
+//! - frozen (`training` flag off, as Burn's [`Module::freeze_group`] sets it for the frozen part
+//!   of a fine-tuned network; timm's `FrozenBatchNorm2d`): evaluation behaviour on every
+//!   device: running statistics, never updated.
+//! - recomputation ([`super::mode::cumulative_statistics`], as
+//!   `torch.optim.swa_utils.update_bn`): the running statistics become the plain average of the
+//!   batches' statistics (momentum `1/(k+1)` for the k-th batch; the first batch restarts
+//!   `num_batches_tracked` at 1).
+//!
 //! Burn's own `BatchNorm` differs: it updates `running_var` with the biased variance, has no
 //! `num_batches_tracked`, and names its parameters `gamma`/`beta`.
 
-use burn::module::{Module, Param, RunningState};
+use burn::module::{Flag, Module, Param, RunningState};
 use burn::tensor::{Device, Tensor};
 
 /// PyTorch's default momentum.
@@ -32,6 +40,9 @@ pub struct BatchNorm2d {
     pub running_var: RunningState<Tensor<1>>,
     /// Training batches seen, `[1]` (PyTorch: an int64 scalar; converted on load and save).
     pub num_batches_tracked: RunningState<Tensor<1>>,
+    /// Whether the layer may train (off: frozen, running statistics used and kept). A runtime
+    /// flag, not saved in weight files or checkpoints.
+    pub training: Param<Flag>,
     /// Momentum of the running statistics.
     pub momentum: f64,
     /// Added to the variance.
@@ -54,6 +65,7 @@ impl BatchNorm2d {
             running_mean: RunningState::new(Tensor::zeros([channels], device)),
             running_var: RunningState::new(Tensor::ones([channels], device)),
             num_batches_tracked: RunningState::new(Tensor::zeros([1], device)),
+            training: Param::from_bool(true),
             momentum: MOMENTUM,
             eps: EPS,
         }
@@ -63,7 +75,7 @@ impl BatchNorm2d {
     /// - input and output `[batch, channels, h, w]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let device = x.device();
-        if !super::mode::training(&device) {
+        if !super::mode::training(&device) || !self.training.is_enabled() {
             return burn::tensor::module::batch_norm(
                 x,
                 self.weight.val(),
@@ -77,7 +89,8 @@ impl BatchNorm2d {
         let n = (b * h * w) as f64;
         let out =
             burn::tensor::module::batch_norm_train(x, self.weight.val(), self.bias.val(), self.eps);
-        let m = self.momentum;
+        let cumulative = super::mode::statistics_momentum();
+        let m = cumulative.unwrap_or(self.momentum);
         let unbiased = out.variance.detach().mul_scalar(n / (n - 1.0).max(1.0));
         let mean = self.running_mean.value_sync().to_device(&device);
         let var = self.running_var.value_sync().to_device(&device);
@@ -90,6 +103,11 @@ impl BatchNorm2d {
             &self.running_var,
             var.mul_scalar(1.0 - m) + unbiased.mul_scalar(m),
         );
+        let count = if cumulative == Some(1.0) {
+            count.zeros_like()
+        } else {
+            count
+        };
         set(&self.num_batches_tracked, count.add_scalar(1.0));
         out.output
     }

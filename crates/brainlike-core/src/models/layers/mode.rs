@@ -12,6 +12,28 @@ use burn::tensor::Device;
 
 thread_local! {
     static EVAL: Cell<bool> = const { Cell::new(false) };
+    static MOMENTUM: Cell<Option<f64>> = const { Cell::new(None) };
+}
+
+/// The momentum BatchNorm layers use for their running statistics inside
+/// [`cumulative_statistics`] (None: each layer's own).
+pub fn statistics_momentum() -> Option<f64> {
+    MOMENTUM.with(|m| m.get())
+}
+
+/// Runs `f` (the forward pass of the `k`-th batch, from 0, of a statistics recomputation) with
+/// every training BatchNorm layer's momentum at `1 / (k + 1)`: after batches 0..=k the running
+/// statistics are the plain mean of the batches' statistics, whatever they were before (the
+/// definition of `torch.optim.swa_utils.update_bn`, momentum `None`).
+pub fn cumulative_statistics<R>(k: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<f64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            MOMENTUM.with(|m| m.set(self.0));
+        }
+    }
+    let _restore = Restore(MOMENTUM.with(|m| m.replace(Some(1.0 / (k as f64 + 1.0)))));
+    f()
 }
 
 /// Whether a forward pass on `device` trains (autodiff device, outside [`eval_scope`]).
