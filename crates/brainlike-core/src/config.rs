@@ -157,6 +157,12 @@ pub struct DataConfig {
     pub format: DataFormat,
     /// Image folders: leave out (and count) files that cannot be read instead of stopping.
     pub skip_bad_images: bool,
+    /// Evaluation input side (0 = `input_size`): FixRes (Touvron et al. 2019) tests at a
+    /// higher resolution than it trains at; timm's `test_input_size`.
+    pub test_input_size: usize,
+    /// Evaluation crop fraction: resize to `test side / test_crop`, keep the centre square
+    /// (timm's `crop_pct`; 1 = resize only).
+    pub test_crop: f64,
 }
 
 /// Where training and test images come from.
@@ -181,6 +187,8 @@ impl Default for DataConfig {
             label_corruption: 0.0,
             format: DataFormat::Cifar100,
             skip_bad_images: false,
+            test_input_size: 0,
+            test_crop: 1.0,
         }
     }
 }
@@ -198,6 +206,11 @@ pub struct ModelConfig {
     pub lrn: bool,
     /// Dropout probability (drop, not retain) in the FC head; the paper retains 0.5.
     pub dropout: f64,
+    /// Start from these weights instead of the seeded initialisation: a safetensors file with
+    /// PyTorch names (a torchvision/timm `state_dict`, or a run's `weights.safetensors`); a
+    /// different class count replaces the classifier. Relative to the working directory.
+    /// `brainlike train --init` overrides it.
+    pub init: PathBuf,
 }
 
 impl Default for ModelConfig {
@@ -207,6 +220,7 @@ impl Default for ModelConfig {
             head: Head::Fc4096,
             lrn: false,
             dropout: 0.5,
+            init: PathBuf::new(),
         }
     }
 }
@@ -740,6 +754,20 @@ impl TrainConfig {
                 self.data.label_corruption
             ));
         }
+        if self.data.test_input_size > MAX_INPUT_SIZE
+            || (self.data.test_input_size > 0 && self.data.test_input_size < 32)
+        {
+            return bad(format!(
+                "data.test_input_size must be 0 (= data.input_size) or in 32..={MAX_INPUT_SIZE}, got {}",
+                self.data.test_input_size
+            ));
+        }
+        if !(self.data.test_crop > 0.0 && self.data.test_crop <= 1.0) {
+            return bad(format!(
+                "data.test_crop must be in (0, 1], got {}",
+                self.data.test_crop
+            ));
+        }
         if self.data.input_size < 32 {
             return bad(format!(
                 "data.input_size must be at least 32, got {}",
@@ -1089,6 +1117,18 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
         "data.skip_bad_images",
         "image folders: leave out (and count) unreadable files instead of stopping",
     ),
+    (
+        "data.test_input_size",
+        "evaluation input side (FixRes: test above the training size); 0 = data.input_size",
+    ),
+    (
+        "data.test_crop",
+        "evaluation crop fraction: resize to side / crop, keep the centre (timm crop_pct); 1 = none",
+    ),
+    (
+        "model.init",
+        "start from these weights (safetensors, PyTorch names; a run's weights.safetensors); \"\" = seeded initialisation",
+    ),
 ];
 
 /// `KEY_DOCS` with each key's default, as help text.
@@ -1279,6 +1319,7 @@ mod tests {
             "checkpoint.keep",
             "checkpoint.every_minutes",
             "averaging.bn_images",
+            "averaging.swa_lr",
         ];
         let mut checked = 0;
         for (key, _) in KEY_DOCS {

@@ -29,6 +29,15 @@ pub fn metadata(
             serde_json::to_string(pre).expect("preprocessing serialises"),
         ),
         ("data_source".into(), data_source.into()),
+        (
+            "eval_input_size".into(),
+            match cfg.data.test_input_size {
+                0 => cfg.data.input_size,
+                s => s,
+            }
+            .to_string(),
+        ),
+        ("eval_crop_fraction".into(), cfg.data.test_crop.to_string()),
         ("producer".into(), "brainlike".into()),
     ]
 }

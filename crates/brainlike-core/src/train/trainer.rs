@@ -261,7 +261,11 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     let im2col = im2col_threshold(&device_name);
     let classes = train_set.classes().len();
     let mut model = Network::new(&cfg.model, cfg.data.input_size, classes, im2col, &device);
-    if let Some(w) = &opts.weights {
+    let init = opts
+        .weights
+        .clone()
+        .or_else(|| (!cfg.model.init.as_os_str().is_empty()).then(|| cfg.model.init.clone()));
+    if let Some(w) = &init {
         let note = super::export::load_init(&mut model, w)?;
         if let Some(note) = &note {
             eprintln!("note: {note}");
@@ -712,10 +716,19 @@ fn limit(k: usize, len: usize) -> usize {
 /// The batcher for evaluation images: the training preprocessing, or none at all when
 /// `data.center_eval = false` (the paper's literal "test images were not preprocessed").
 pub fn eval_batcher(cfg: &TrainConfig, pre: &Preprocess) -> Batcher {
-    if cfg.data.center_eval {
+    let b = if cfg.data.center_eval {
         Batcher::new(*pre)
     } else {
         Batcher::new(Preprocess::identity(pre.input_size))
+    };
+    let size = match cfg.data.test_input_size {
+        0 => cfg.data.input_size,
+        s => s,
+    };
+    if size == cfg.data.input_size && cfg.data.test_crop >= 1.0 {
+        b
+    } else {
+        b.at_size(size, cfg.data.test_crop)
     }
 }
 
