@@ -2,7 +2,7 @@
 //! own `write_netcdf` (brainscore-core 2.5.0, xarray 2022.3; `tests/fixtures/brainscore/
 //! make_fixture.py`) whose values are a formula, so every number is checked exactly.
 //!
-//! FreemanZiemba2013-like responses: presentation p shows stimulus `fz0s` at repetition r
+//! FreemanZiemba2013-like responses: presentation p shows stimulus `fz<s>` (s < 30) at repetition r
 //! (presentations repetition-major), neuroid n (0-2 V1, 3-4 V2), time bin t (50-100,
 //! 100-150, 150-200, 200-250 ms): `10 (s + 1) + n + 0.1 r + 0.01 t`.
 
@@ -27,7 +27,7 @@ fn brainio_assembly_layout_is_read_with_its_coordinates() {
     let a = Assembly::open(&fixture("assy_movshon_FreemanZiemba2013_public_mini.nc")).unwrap();
     assert_eq!(a.variable, "data");
     assert_eq!(a.dims, ["neuroid", "time_bin", "presentation"]);
-    assert_eq!(a.shape, [5, 4, 18]);
+    assert_eq!(a.shape, [5, 4, 90]);
     let region = a.coord("region", "neuroid").unwrap();
     assert_eq!(
         region.values,
@@ -38,15 +38,15 @@ fn brainio_assembly_layout_is_read_with_its_coordinates() {
         Values::Numbers(vec![50.0, 100.0, 150.0, 200.0])
     );
     let ids = a.stimulus_ids().unwrap();
-    assert_eq!(ids.len(), 18);
+    assert_eq!(ids.len(), 90);
     assert_eq!(ids[0], "fz00");
-    assert_eq!(ids[7], "fz01"); // repetition 1 of the second image
-    assert_eq!(a.coord("repetition", "presentation").unwrap().values.text(7), "1");
-    // One raw value: neuroid 4, time bin 3, presentation 7 (fz01, repetition 1).
+    assert_eq!(ids[31], "fz01"); // repetition 1 of the second image
+    assert_eq!(a.coord("repetition", "presentation").unwrap().values.text(31), "1");
+    // One raw value: neuroid 4, time bin 3, presentation 31 (fz01, repetition 1).
     let Values::Numbers(v) = &a.values else {
         panic!("numbers")
     };
-    assert!((v[4 * 4 * 18 + 3 * 18 + 7] - fz(1, 4, 1, 3.0)).abs() < 1e-12);
+    assert!((v[4 * 4 * 90 + 3 * 90 + 31] - fz(1, 4, 1, 3.0)).abs() < 1e-12);
 }
 
 #[test]
@@ -59,13 +59,13 @@ fn neural_selection_takes_region_window_and_repetitions_as_brain_score_does() {
         time_window: Some((50.0, 200.0)),
     };
     let d = a.neural(&sel, Some(&strata)).unwrap();
-    assert_eq!(d.responses.dim(), (6, 3, 3));
-    assert_eq!(d.stimulus_ids, ["fz00", "fz01", "fz02", "fz03", "fz04", "fz05"]);
-    assert_eq!(
-        d.strata.as_deref().unwrap(),
-        ["noise", "texture", "noise", "texture", "noise", "texture"]
-    );
-    for s in 0..6 {
+    assert_eq!(d.responses.dim(), (30, 3, 3));
+    let want_ids: Vec<String> = (0..30).map(|i| format!("fz{i:02}")).collect();
+    assert_eq!(d.stimulus_ids, want_ids);
+    let strata = d.strata.as_deref().unwrap();
+    assert_eq!(strata.len(), 30);
+    assert_eq!(&strata[..3], ["noise", "texture", "noise"]);
+    for s in 0..30 {
         for n in 0..3 {
             for r in 0..3 {
                 // bins 0, 1, 2 lie inside 50..200 ms: mean t = 1
@@ -84,7 +84,7 @@ fn neural_selection_takes_region_window_and_repetitions_as_brain_score_does() {
             None,
         )
         .unwrap();
-    assert_eq!(v2.responses.dim(), (6, 2, 3));
+    assert_eq!(v2.responses.dim(), (30, 2, 3));
     assert!((v2.responses[[5, 1, 2]] - fz(5, 4, 2, 1.5)).abs() < 1e-9);
 }
 
@@ -111,22 +111,26 @@ fn behavioural_assembly_gives_2afc_trials() {
     let a = Assembly::open(&fixture("assy_dicarlo_Rajalingham2018_public_mini.nc")).unwrap();
     assert_eq!(a.dims, ["presentation"]);
     let t = a.trials().unwrap();
-    assert_eq!(t.len(), 10);
-    assert_eq!(
+    // 15 images x 2 distractors x 6 trials; trial k of image i picks the distractor when
+    // (k + i) % 4 == 0.
+    assert_eq!(t.len(), 180);
+    let tuple = |x: &brainlike_metrics::i2n::Trial| {
         (
-            t[1].image_id.as_str(),
-            t[1].true_label.as_str(),
-            t[1].distractor_label.as_str(),
-            t[1].choice_label.as_str(),
-            t[1].subject.as_deref()
-        ),
-        ("rj0", "bear", "dog", "dog", Some("w2"))
-    );
-    assert_eq!(t[9].image_id, "rj2");
-    assert_eq!(t[9].choice_label, "dog");
+            x.image_id.clone(),
+            x.true_label.clone(),
+            x.distractor_label.clone(),
+            x.choice_label.clone(),
+            x.subject.clone(),
+        )
+    };
+    let s = |v: &str| v.to_string();
+    assert_eq!(tuple(&t[0]), (s("rj00"), s("bear"), s("dog"), s("dog"), Some(s("w0"))));
+    assert_eq!(tuple(&t[1]), (s("rj00"), s("bear"), s("dog"), s("bear"), Some(s("w1"))));
+    // Image 1 (dog), distractor car (its second), trial 3: (3 + 1) % 4 == 0.
+    assert_eq!(tuple(&t[12 + 6 + 3]), (s("rj01"), s("dog"), s("car"), s("car"), Some(s("w0"))));
     // `correct` (a bool coordinate) reads as 0/1.
-    assert_eq!(a.coord("correct", "presentation").unwrap().values.text(1), "0");
-    assert_eq!(a.coord("correct", "presentation").unwrap().values.text(0), "1");
+    assert_eq!(a.coord("correct", "presentation").unwrap().values.text(0), "0");
+    assert_eq!(a.coord("correct", "presentation").unwrap().values.text(1), "1");
 }
 
 #[test]
@@ -145,7 +149,7 @@ fn convert_writes_the_files_score_reads() {
     assert_eq!(
         got,
         Converted::Neural {
-            shape: [6, 3, 3],
+            shape: [30, 3, 3],
             strata: true
         }
     );
@@ -165,13 +169,13 @@ fn convert_writes_the_files_score_reads() {
     assert_eq!(
         got,
         Converted::Behavior {
-            trials: 10,
-            images: 4
+            trials: 180,
+            images: 15
         }
     );
     let trials = brainlike_metrics::i2n::read_trials_csv(out2.path().join("trials.csv")).unwrap();
     assert_eq!(trials, b.trials().unwrap());
-    assert!(out2.path().join("images/rj3.png").is_file());
+    assert!(out2.path().join("images/rj03.png").is_file());
 }
 
 #[test]
