@@ -60,7 +60,7 @@ pub enum DataCommand {
         #[arg(long)]
         region: Option<String>,
         /// Average the time bins inside START,END ms (default: all bins), e.g. 50,200.
-        #[arg(long, value_delimiter = ',', num_args = 2, value_name = "START,END")]
+        #[arg(long, value_delimiter = ',', value_name = "START,END")]
         time_window: Option<Vec<f64>>,
         /// Stimulus-set column that stratifies the cross-validation (e.g. texture_type).
         #[arg(long, requires = "stimulus_set")]
@@ -144,6 +144,13 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
             use brainlike_score::brainscore_data::{
                 Assembly, ConvertOptions, Converted, NeuralSelection, StimulusSet, convert,
             };
+            let time_window = match time_window.as_deref() {
+                None => None,
+                Some([lo, hi]) if lo < hi => Some((*lo, *hi)),
+                Some(w) => anyhow::bail!(
+                    "--time-window: give START,END in ms with START < END, got {w:?}"
+                ),
+            };
             let assembly = Assembly::open(&file)?;
             let set = stimulus_set
                 .as_deref()
@@ -152,7 +159,7 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
             let opts = ConvertOptions {
                 selection: NeuralSelection {
                     region,
-                    time_window: time_window.map(|w| (w[0], w[1])),
+                    time_window,
                 },
                 strata_column: strata,
             };
