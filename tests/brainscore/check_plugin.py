@@ -6,8 +6,9 @@ equal `brainlike extract`'s `.npy` files for the same images.
 
     python tests/brainscore/check_plugin.py --plugin DIR --images DIR --extract DIR [--tol 1e-4]
 
---extract is the output folder of `brainlike extract --images DIR --layers <taps>` on the
-same weights. Exits 0 when every layer agrees within --tol (max |difference| / max |value|),
+--extract is the output folder of `brainlike extract --images DIR --layers <taps>[,penultimate]`
+on the same weights (penultimate.npy, when there, is compared with the plugin's read-out
+layer). Exits 0 when every layer agrees within --tol (max |difference| / max |value|),
 1 otherwise, 2 on bad input. Needs brainscore-vision 2.x, torch, torchvision, safetensors.
 """
 import argparse
@@ -72,13 +73,17 @@ def main():
         print(f'error: {a.images} has {stems}, the extraction {ids}', file=sys.stderr)
         return 2
 
-    modules = [entry['module'] for entry in export['layers']]
+    entries = list(export['layers'])
+    if os.path.exists(os.path.join(a.extract, 'penultimate.npy')):
+        # The read-out layer for behaviour is brainlike's penultimate representation.
+        entries.append({'tap': 'penultimate', 'module': export['readout_layer']})
+    modules = [entry['module'] for entry in entries]
     acts = commitment.activations_model(stimuli=images, layers=modules)
     paths = list(acts['stimulus_path'].values)
     order = [paths.index(x) for x in images]
     layer_of = acts['layer'].values
     worst = 0.0
-    for entry in export['layers']:
+    for entry in entries:
         tap, module = entry['tap'], entry['module']
         theirs = np.asarray(acts.values[:, layer_of == module])[order]
         ours = np.load(os.path.join(a.extract, f'{tap}.npy'))

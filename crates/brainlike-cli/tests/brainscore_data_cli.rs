@@ -69,8 +69,14 @@ fn data_brainscore_assembly_writes_score_inputs() {
         "texture_type",
     ]);
     assert!(ok, "{log}");
-    assert!(log.contains("neural.npy (30 stimuli x 3 neurons x 3 repetitions)"), "{log}");
-    assert!(log.contains("`data` over neuroid 5 x time_bin 4 x presentation 90"), "{log}");
+    assert!(
+        log.contains("neural.npy (30 stimuli x 3 neurons x 3 repetitions)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("`data` over neuroid 5 x time_bin 4 x presentation 90"),
+        "{log}"
+    );
     let stimuli = std::fs::read_to_string(out.join("stimuli.txt")).unwrap();
     assert_eq!(stimuli.lines().count(), 30);
     assert_eq!(std::fs::read_dir(out.join("images")).unwrap().count(), 30);
@@ -88,7 +94,10 @@ fn data_brainscore_assembly_writes_score_inputs() {
         "V4",
     ]);
     assert!(!ok);
-    assert!(log.contains("FreemanZiemba2013_public_mini.nc") && log.contains("regions: V1, V2"), "{log}");
+    assert!(
+        log.contains("FreemanZiemba2013_public_mini.nc") && log.contains("regions: V1, V2"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -114,7 +123,11 @@ fn score_runs_brain_score_benchmarks_on_their_files() {
     ]);
     assert!(ok, "{log}");
     let text = std::fs::read_to_string(out.join("scores.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     assert_eq!(rows.len(), 3, "v1, it, committed: {text}");
     for r in &rows {
         assert_eq!(r[0], "FreemanZiemba2013.V1-pls");
@@ -144,7 +157,11 @@ fn score_runs_brain_score_benchmarks_on_their_files() {
     assert!(ok, "{log}");
     let text = std::fs::read_to_string(out2.join("scores.csv")).unwrap();
     let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
-    assert_eq!((row[0], row[2]), ("Rajalingham2018-i2n", "penultimate"), "{text}");
+    assert_eq!(
+        (row[0], row[2]),
+        ("Rajalingham2018-i2n", "penultimate"),
+        "{text}"
+    );
     assert!(row[3].parse::<f64>().unwrap().is_finite(), "{text}");
 
     // Without the files: an error saying what to give.
@@ -158,5 +175,8 @@ fn score_runs_brain_score_benchmarks_on_their_files() {
         s(&tmp.path().join("s3")),
     ]);
     assert!(!ok);
-    assert!(log.contains("FreemanZiemba2013.V2-pls needs --assembly FILE.nc"), "{log}");
+    assert!(
+        log.contains("FreemanZiemba2013.V2-pls needs --assembly FILE.nc"),
+        "{log}"
+    );
 }

@@ -92,25 +92,44 @@ fn cornet_plugin_has_its_files_layers_and_weights() {
     }
     // Registration and commitment.
     let init = read(&out.join("__init__.py"));
-    assert!(init.contains("model_registry['cz_test'] = lambda: ModelCommitment("), "{init}");
-    assert!(init.contains(r#"REGION_LAYER_MAP = {"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT"}"#), "{init}");
-    let map: serde_json::Value = serde_json::from_str(&read(&out.join("region_layer_map/cz_test.json"))).unwrap();
-    assert_eq!(map, serde_json::json!({"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT"}));
+    assert!(
+        init.contains("model_registry['cz_test'] = lambda: ModelCommitment("),
+        "{init}"
+    );
+    assert!(
+        init.contains(r#"REGION_LAYER_MAP = {"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT"}"#),
+        "{init}"
+    );
+    let map: serde_json::Value =
+        serde_json::from_str(&read(&out.join("region_layer_map/cz_test.json"))).unwrap();
+    assert_eq!(
+        map,
+        serde_json::json!({"V1": "V1", "V2": "V2", "V4": "V4", "IT": "IT"})
+    );
     // The model definition, preprocessing and layers.
     let model = read(&out.join("model.py"));
     assert!(!model.contains("{{"), "unfilled placeholder in model.py");
     assert!(model.contains("self.V1 = Block(3, 64, kernel_size=7, stride=2, lrn=lrn)"));
-    assert!(model.contains("head='decoder', lrn=False, fc_in=None"), "{model}");
+    assert!(
+        model.contains("head='decoder', lrn=False, fc_in=None"),
+        "{model}"
+    );
     assert!(model.contains("INPUT_SIZE = 32"));
     // The metadata's numbers, as written there.
     assert!(model.contains("MEAN = [0.48, 0.46, 0.41]"), "{model}");
     assert!(model.contains("STD = [0.23, 0.22, 0.25]"), "{model}");
     assert!(model.contains("CLASSES = 10"));
     assert!(model.contains("load_state_dict(load_file(WEIGHTS), strict=True)"));
-    assert!(model.contains(r#"("penultimate", "decoder.avgpool"),"#), "{model}");
+    assert!(
+        model.contains(r#"("penultimate", "decoder.avgpool"),"#),
+        "{model}"
+    );
     assert!(model.contains(r#"("it", "IT"),"#));
     // The weights: copied byte for byte, official CORnet names.
-    assert_eq!(std::fs::read(&w).unwrap(), std::fs::read(out.join("weights.safetensors")).unwrap());
+    assert_eq!(
+        std::fs::read(&w).unwrap(),
+        std::fs::read(out.join("weights.safetensors")).unwrap()
+    );
     let h = header(&out.join("weights.safetensors"));
     let mut names: Vec<&String> = h.keys().filter(|k| *k != "__metadata__").collect();
     names.sort();
@@ -129,12 +148,18 @@ fn cornet_plugin_has_its_files_layers_and_weights() {
             "decoder.linear.weight"
         ]
     );
-    assert_eq!(h["decoder.linear.weight"]["shape"], serde_json::json!([10, 512]));
+    assert_eq!(
+        h["decoder.linear.weight"]["shape"],
+        serde_json::json!([10, 512])
+    );
     let req = read(&out.join("requirements.txt"));
     assert!(req.contains("torch") && req.contains("safetensors") && !req.contains("timm"));
     let readme = read(&out.join("README.md"));
     assert!(readme.contains("python -m pytest brainscore_vision/models/cz_test/test.py"));
-    assert!(readme.contains("| IT | `IT` (`it`) | the tap named after IT |"), "{readme}");
+    assert!(
+        readme.contains("| IT | `IT` (`it`) | the tap named after IT |"),
+        "{readme}"
+    );
 }
 
 #[test]
@@ -174,11 +199,20 @@ fn scores_choose_the_committed_layers() {
     let id = "brainlike_cornet_z_cz_decoder";
     let map: serde_json::Value =
         serde_json::from_str(&read(&out.join(format!("region_layer_map/{id}.json")))).unwrap();
-    assert_eq!(map, serde_json::json!({"V1": "V2", "V2": "V2", "V4": "V4", "IT": "V4"}));
-    let export: serde_json::Value = serde_json::from_str(&read(&out.join("brainlike_export.json"))).unwrap();
+    assert_eq!(
+        map,
+        serde_json::json!({"V1": "V2", "V2": "V2", "V4": "V4", "IT": "V4"})
+    );
+    let export: serde_json::Value =
+        serde_json::from_str(&read(&out.join("brainlike_export.json"))).unwrap();
     let why = export["region_layer_map"]["IT"]["why"].as_str().unwrap();
     assert!(why.contains("best score on custom.IT-pls (0.6250"), "{why}");
-    assert!(export["region_layer_map"]["V4"]["why"].as_str().unwrap().contains("tap named after V4"));
+    assert!(
+        export["region_layer_map"]["V4"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("tap named after V4")
+    );
 }
 
 #[test]
@@ -187,16 +221,29 @@ fn fc_head_plugin_builds_the_fc_classifier() {
     let w = weights(dir.path(), Head::Fc4096);
     let out = dir.path().join("plugin");
     let (ok, log) = run(&[
-        "export", "brainscore", "--model", "cornet_z", "--weights", w.to_str().unwrap(), "--out",
-        out.to_str().unwrap(), "--lrn",
+        "export",
+        "brainscore",
+        "--model",
+        "cornet_z",
+        "--weights",
+        w.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lrn",
     ]);
     assert!(ok, "{log}");
     let model = read(&out.join("model.py"));
     // At 32 px IT is 512 x 1 x 1.
-    assert!(model.contains("head='fc4096', lrn=True, fc_in=512"), "{model}");
+    assert!(
+        model.contains("head='fc4096', lrn=True, fc_in=512"),
+        "{model}"
+    );
     assert!(model.contains(r#"("penultimate", "classifier.4"),"#));
     let h = header(&out.join("weights.safetensors"));
-    assert_eq!(h["classifier.6.weight"]["shape"], serde_json::json!([10, 4096]));
+    assert_eq!(
+        h["classifier.6.weight"]["shape"],
+        serde_json::json!([10, 4096])
+    );
 }
 
 #[test]
@@ -206,25 +253,49 @@ fn clear_errors_for_wrong_inputs() {
     let out = dir.path().join("plugin");
     // Weights of another model.
     let (ok, log) = run(&[
-        "export", "brainscore", "--model", "resnet50", "--weights", w.to_str().unwrap(), "--out",
+        "export",
+        "brainscore",
+        "--model",
+        "resnet50",
+        "--weights",
+        w.to_str().unwrap(),
+        "--out",
         out.to_str().unwrap(),
     ]);
     assert!(!ok);
-    assert!(log.contains("cz_decoder.safetensors") && log.contains("not \"resnet50\""), "{log}");
+    assert!(
+        log.contains("cz_decoder.safetensors") && log.contains("not \"resnet50\""),
+        "{log}"
+    );
     // Not a weights file.
     let junk = dir.path().join("junk.safetensors");
     std::fs::write(&junk, b"0123456789abcdef").unwrap();
     let (ok, log) = run(&[
-        "export", "brainscore", "--model", "cornet_z", "--weights", junk.to_str().unwrap(), "--out",
+        "export",
+        "brainscore",
+        "--model",
+        "cornet_z",
+        "--weights",
+        junk.to_str().unwrap(),
+        "--out",
         out.to_str().unwrap(),
     ]);
     assert!(!ok);
-    assert!(log.contains("junk.safetensors") && log.contains("safetensors"), "{log}");
+    assert!(
+        log.contains("junk.safetensors") && log.contains("safetensors"),
+        "{log}"
+    );
     // A non-empty output folder is not overwritten.
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
     let (ok, log) = run(&[
-        "export", "brainscore", "--model", "cornet_z", "--weights", w.to_str().unwrap(), "--out",
+        "export",
+        "brainscore",
+        "--model",
+        "cornet_z",
+        "--weights",
+        w.to_str().unwrap(),
+        "--out",
         out.to_str().unwrap(),
     ]);
     assert!(!ok);
@@ -232,13 +303,28 @@ fn clear_errors_for_wrong_inputs() {
     assert_eq!(read(&out.join("keep.txt")), "mine");
     // A scores file without usable rows.
     let scores = dir.path().join("s.csv");
-    std::fs::write(&scores, "id,model,layer,raw,ceiling,ceiled\ncustom.behavior-i2n,r,penultimate,0.5,,\n").unwrap();
+    std::fs::write(
+        &scores,
+        "id,model,layer,raw,ceiling,ceiled\ncustom.behavior-i2n,r,penultimate,0.5,,\n",
+    )
+    .unwrap();
     let (ok, log) = run(&[
-        "export", "brainscore", "--model", "cornet_z", "--weights", w.to_str().unwrap(), "--out",
-        dir.path().join("p2").to_str().unwrap(), "--scores", scores.to_str().unwrap(),
+        "export",
+        "brainscore",
+        "--model",
+        "cornet_z",
+        "--weights",
+        w.to_str().unwrap(),
+        "--out",
+        dir.path().join("p2").to_str().unwrap(),
+        "--scores",
+        scores.to_str().unwrap(),
     ]);
     assert!(!ok);
-    assert!(log.contains("s.csv") && log.contains("no per-layer scores"), "{log}");
+    assert!(
+        log.contains("s.csv") && log.contains("no per-layer scores"),
+        "{log}"
+    );
 }
 
 /// Python with brainscore-vision, torch and safetensors: `$BRAINLIKE_PYTHON` (then it must
@@ -247,13 +333,20 @@ fn python() -> Option<String> {
     let explicit = std::env::var("BRAINLIKE_PYTHON").ok();
     let py = explicit.clone().unwrap_or_else(|| "python3".into());
     let probe = Command::new(&py)
-        .args(["-c", "import brainscore_vision, torch, safetensors, torchvision"])
+        .args([
+            "-c",
+            "import brainscore_vision, torch, safetensors, torchvision",
+        ])
         .output();
     match probe {
         Ok(o) if o.status.success() => Some(py),
         other => {
             let why = match other {
-                Ok(o) => String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string(),
+                Ok(o) => String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .to_string(),
                 Err(e) => e.to_string(),
             };
             assert!(
@@ -275,7 +368,6 @@ fn plugin_activations_match_brainlike_extract() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let w = weights(dir.path(), Head::Decoder);
     // Images at the model's input side (32 px), so neither side resizes: Brain-Score's PIL
     // bilinear and brainlike's triangle filter differ slightly when they do.
     let images = dir.path().join("images");
@@ -290,27 +382,63 @@ fn plugin_activations_match_brainlike_extract() {
         });
         img.save(images.join(format!("img{k}.png"))).unwrap();
     }
-    let plugin = dir.path().join("plugin");
-    let (ok, log) = run(&[
-        "export", "brainscore", "--model", "cornet_z", "--weights", w.to_str().unwrap(), "--out",
-        plugin.to_str().unwrap(), "--identifier", "cz_check",
-    ]);
-    assert!(ok, "{log}");
-    let ex = dir.path().join("extract");
-    let (ok, log) = run(&[
-        "extract", "--model", "cornet_z", "--weights", w.to_str().unwrap(), "--images",
-        images.to_str().unwrap(), "--layers", "v1,v2,v4,it", "--out", ex.to_str().unwrap(),
-    ]);
-    assert!(ok, "{log}");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/brainscore/check_plugin.py");
-    let out = Command::new(&py)
-        .arg(&script)
-        .args(["--plugin", plugin.to_str().unwrap(), "--images", images.to_str().unwrap()])
-        .args(["--extract", ex.to_str().unwrap(), "--tol", "1e-4"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    println!("{text}");
-    assert!(out.status.success(), "check_plugin.py failed:\n{text}");
-    assert!(text.contains("OK: worst relative difference"), "{text}");
+    for (head, name) in [(Head::Decoder, "decoder"), (Head::Fc4096, "fc4096")] {
+        let w = weights(dir.path(), head);
+        let plugin = dir.path().join(format!("plugin_{name}"));
+        let (ok, log) = run(&[
+            "export",
+            "brainscore",
+            "--model",
+            "cornet_z",
+            "--weights",
+            w.to_str().unwrap(),
+            "--out",
+            plugin.to_str().unwrap(),
+            "--identifier",
+            &format!("cz_check_{name}"),
+        ]);
+        assert!(ok, "{log}");
+        let ex = dir.path().join(format!("extract_{name}"));
+        let (ok, log) = run(&[
+            "extract",
+            "--model",
+            "cornet_z",
+            "--head",
+            name,
+            "--weights",
+            w.to_str().unwrap(),
+            "--images",
+            images.to_str().unwrap(),
+            "--layers",
+            "v1,v2,v4,it,penultimate",
+            "--out",
+            ex.to_str().unwrap(),
+        ]);
+        assert!(ok, "{log}");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/brainscore/check_plugin.py");
+        let out = Command::new(&py)
+            .arg(&script)
+            .args([
+                "--plugin",
+                plugin.to_str().unwrap(),
+                "--images",
+                images.to_str().unwrap(),
+            ])
+            .args(["--extract", ex.to_str().unwrap(), "--tol", "1e-4"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        println!("{name} head:\n{text}");
+        assert!(
+            out.status.success(),
+            "check_plugin.py failed ({name} head):\n{text}"
+        );
+        assert!(text.contains("OK: worst relative difference"), "{text}");
+        assert!(
+            text.contains("penultimate"),
+            "the read-out layer was compared: {text}"
+        );
+    }
 }

@@ -329,7 +329,10 @@ impl Assembly {
                         let end = self.coord("time_bin_end", "time_bin")?;
                         let (Values::Numbers(s), Values::Numbers(e)) = (&start.values, &end.values)
                         else {
-                            return Err(input(&self.path, "time_bin_start / time_bin_end are not numbers"));
+                            return Err(input(
+                                &self.path,
+                                "time_bin_start / time_bin_end are not numbers",
+                            ));
                         };
                         let keep: Vec<usize> =
                             (0..n_t).filter(|&t| s[t] >= lo && e[t] <= hi).collect();
@@ -355,7 +358,11 @@ impl Assembly {
                 Some(i) => self.shape[i + 1..].iter().product(),
             }
         };
-        let (sp, sn, st) = (stride("presentation"), stride("neuroid"), stride("time_bin"));
+        let (sp, sn, st) = (
+            stride("presentation"),
+            stride("neuroid"),
+            stride("time_bin"),
+        );
         // Presentations per stimulus, ordered by repetition.
         let mut order: Vec<String> = Vec::new();
         let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -366,7 +373,11 @@ impl Assembly {
             }
             g.push(p);
         }
-        if let Some(rep) = self.coords.get("repetition").filter(|c| c.dim == "presentation") {
+        if let Some(rep) = self
+            .coords
+            .get("repetition")
+            .filter(|c| c.dim == "presentation")
+        {
             let Values::Numbers(r) = &rep.values else {
                 return Err(input(&self.path, "coordinate repetition is not numeric"));
             };
@@ -401,7 +412,9 @@ impl Assembly {
         if nan > 0 {
             return Err(input(
                 &self.path,
-                format!("{nan} responses are NaN after averaging time bins; brainlike's PLS needs every response"),
+                format!(
+                    "{nan} responses are NaN after averaging time bins; brainlike's PLS needs every response"
+                ),
             ));
         }
         let strata = match strata {
@@ -456,11 +469,17 @@ impl Assembly {
             .filter(|c| c.dim == "presentation");
         let mut out = Vec::with_capacity(ids.len());
         for (i, id) in ids.into_iter().enumerate() {
-            let (t, d, c) = (truth.values.text(i), dist.values.text(i), choices[i].clone());
+            let (t, d, c) = (
+                truth.values.text(i),
+                dist.values.text(i),
+                choices[i].clone(),
+            );
             if c != t && c != d {
                 return Err(input(
                     &self.path,
-                    format!("trial {i}: choice {c:?} is neither the truth {t:?} nor the distractor {d:?}"),
+                    format!(
+                        "trial {i}: choice {c:?} is neither the truth {t:?} nor the distractor {d:?}"
+                    ),
                 ));
             }
             out.push(Trial {
@@ -530,16 +549,18 @@ impl StimulusSet {
         };
         set.ids = match set.column("stimulus_id") {
             Ok(c) => c.to_vec(),
-            Err(_) => set.column("image_id").map_err(|_| {
-                input(
-                    csv,
-                    format!(
-                        "no stimulus_id (or image_id) column; columns: {}",
-                        set.columns.join(", ")
-                    ),
-                )
-            })?
-            .to_vec(),
+            Err(_) => set
+                .column("image_id")
+                .map_err(|_| {
+                    input(
+                        csv,
+                        format!(
+                            "no stimulus_id (or image_id) column; columns: {}",
+                            set.columns.join(", ")
+                        ),
+                    )
+                })?
+                .to_vec(),
         };
         set.column("filename")?;
         Ok(set)
@@ -608,9 +629,8 @@ impl StimulusSet {
                 .map(|e| e.to_string_lossy().to_lowercase())
                 .unwrap_or_else(|| "png".into());
             let dst = out.join(format!("{id}.{ext}"));
-            std::fs::copy(&src, &dst).map_err(|e| {
-                input(&src, format!("cannot copy to {}: {e}", dst.display()))
-            })?;
+            std::fs::copy(&src, &dst)
+                .map_err(|e| input(&src, format!("cannot copy to {}: {e}", dst.display())))?;
         }
         Ok(())
     }
@@ -663,8 +683,14 @@ pub fn convert(
         let trials = assembly.trials()?;
         let mut w = csv::Writer::from_writer(Vec::new());
         let io = |e: csv::Error| input(&out.join("trials.csv"), e.to_string());
-        w.write_record(["image_id", "true_label", "distractor_label", "choice_label", "subject"])
-            .map_err(io)?;
+        w.write_record([
+            "image_id",
+            "true_label",
+            "distractor_label",
+            "choice_label",
+            "subject",
+        ])
+        .map_err(io)?;
         for t in &trials {
             w.write_record([
                 t.image_id.as_str(),
@@ -705,7 +731,9 @@ pub fn convert(
     brainlike_metrics::io::write_npy(
         out.join("neural.npy"),
         &[s as u64, n as u64, r as u64],
-        data.responses.as_slice().expect("a fresh array is contiguous"),
+        data.responses
+            .as_slice()
+            .expect("a fresh array is contiguous"),
     )?;
     write("stimuli.txt", data.stimulus_ids.join("\n") + "\n")?;
     if let Some(st) = &data.strata {

@@ -31,7 +31,13 @@ fn brainio_assembly_layout_is_read_with_its_coordinates() {
     let region = a.coord("region", "neuroid").unwrap();
     assert_eq!(
         region.values,
-        Values::Strings(vec!["V1".into(), "V1".into(), "V1".into(), "V2".into(), "V2".into()])
+        Values::Strings(vec![
+            "V1".into(),
+            "V1".into(),
+            "V1".into(),
+            "V2".into(),
+            "V2".into()
+        ])
     );
     assert_eq!(
         a.coord("time_bin_start", "time_bin").unwrap().values,
@@ -41,7 +47,13 @@ fn brainio_assembly_layout_is_read_with_its_coordinates() {
     assert_eq!(ids.len(), 90);
     assert_eq!(ids[0], "fz00");
     assert_eq!(ids[31], "fz01"); // repetition 1 of the second image
-    assert_eq!(a.coord("repetition", "presentation").unwrap().values.text(31), "1");
+    assert_eq!(
+        a.coord("repetition", "presentation")
+            .unwrap()
+            .values
+            .text(31),
+        "1"
+    );
     // One raw value: neuroid 4, time bin 3, presentation 31 (fz01, repetition 1).
     let Values::Numbers(v) = &a.values else {
         panic!("numbers")
@@ -124,13 +136,28 @@ fn behavioural_assembly_gives_2afc_trials() {
         )
     };
     let s = |v: &str| v.to_string();
-    assert_eq!(tuple(&t[0]), (s("rj00"), s("bear"), s("dog"), s("dog"), Some(s("w0"))));
-    assert_eq!(tuple(&t[1]), (s("rj00"), s("bear"), s("dog"), s("bear"), Some(s("w1"))));
+    assert_eq!(
+        tuple(&t[0]),
+        (s("rj00"), s("bear"), s("dog"), s("dog"), Some(s("w0")))
+    );
+    assert_eq!(
+        tuple(&t[1]),
+        (s("rj00"), s("bear"), s("dog"), s("bear"), Some(s("w1")))
+    );
     // Image 1 (dog), distractor car (its second), trial 3: (3 + 1) % 4 == 0.
-    assert_eq!(tuple(&t[12 + 6 + 3]), (s("rj01"), s("dog"), s("car"), s("car"), Some(s("w0"))));
+    assert_eq!(
+        tuple(&t[12 + 6 + 3]),
+        (s("rj01"), s("dog"), s("car"), s("car"), Some(s("w0")))
+    );
     // `correct` (a bool coordinate) reads as 0/1.
-    assert_eq!(a.coord("correct", "presentation").unwrap().values.text(0), "0");
-    assert_eq!(a.coord("correct", "presentation").unwrap().values.text(1), "1");
+    assert_eq!(
+        a.coord("correct", "presentation").unwrap().values.text(0),
+        "0"
+    );
+    assert_eq!(
+        a.coord("correct", "presentation").unwrap().values.text(1),
+        "1"
+    );
 }
 
 #[test]
@@ -209,7 +236,10 @@ fn errors_name_the_file_and_what_was_expected() {
     let e = Assembly::open(&fixture("image_objectome_mini.csv"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("image_objectome_mini.csv") && e.contains("netCDF"), "{e}");
+    assert!(
+        e.contains("image_objectome_mini.csv") && e.contains("netCDF"),
+        "{e}"
+    );
 
     // A stimulus set whose images were not unpacked.
     let empty = tempfile::tempdir().unwrap();

@@ -147,9 +147,9 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
             let time_window = match time_window.as_deref() {
                 None => None,
                 Some([lo, hi]) if lo < hi => Some((*lo, *hi)),
-                Some(w) => anyhow::bail!(
-                    "--time-window: give START,END in ms with START < END, got {w:?}"
-                ),
+                Some(w) => {
+                    anyhow::bail!("--time-window: give START,END in ms with START < END, got {w:?}")
+                }
             };
             let assembly = Assembly::open(&file)?;
             let set = stimulus_set

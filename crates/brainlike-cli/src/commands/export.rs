@@ -113,8 +113,12 @@ fn read_header(path: &Path) -> Result<WeightsInfo> {
     let mut f = std::fs::File::open(path)
         .with_context(|| format!("{}: cannot open the weights file", path.display()))?;
     let mut len = [0u8; 8];
-    f.read_exact(&mut len)
-        .with_context(|| format!("{}: not a safetensors file (shorter than 8 bytes)", path.display()))?;
+    f.read_exact(&mut len).with_context(|| {
+        format!(
+            "{}: not a safetensors file (shorter than 8 bytes)",
+            path.display()
+        )
+    })?;
     let n = u64::from_le_bytes(len);
     if n > 100 << 20 {
         bail!(
@@ -132,7 +136,10 @@ fn read_header(path: &Path) -> Result<WeightsInfo> {
         )
     })?;
     let Value::Object(map) = v else {
-        bail!("{}: the safetensors header is not a JSON object", path.display());
+        bail!(
+            "{}: the safetensors header is not a JSON object",
+            path.display()
+        );
     };
     let mut info = WeightsInfo {
         shapes: BTreeMap::new(),
@@ -170,7 +177,11 @@ fn required_tensors(arch: &str) -> &'static [&'static str] {
             "IT.conv.weight",
         ],
         "resnet50" => &["conv1.weight", "bn1.running_var", "layer4.2.conv3.weight"],
-        "efficientnet_b1" => &["conv_stem.weight", "blocks.6.1.conv_pwl.weight", "bn2.weight"],
+        "efficientnet_b1" => &[
+            "conv_stem.weight",
+            "blocks.6.1.conv_pwl.weight",
+            "bn2.weight",
+        ],
         "vgg16" => &["features.0.weight", "features.28.weight"],
         _ => &[],
     }
@@ -238,14 +249,17 @@ fn head_of(arch: &str, info: &WeightsInfo, path: &Path) -> Result<(Head, usize, 
         return Ok((Head::Decoder, s[0], None));
     }
     if matches!(arch, "cornet_z" | "vgg16")
-        && let (Some(first), Some(last)) = (two_d("classifier.0.weight"), two_d("classifier.6.weight"))
+        && let (Some(first), Some(last)) =
+            (two_d("classifier.0.weight"), two_d("classifier.6.weight"))
     {
         return Ok((Head::Fc4096, last[0], Some(first[1])));
     }
     let want = match arch {
         "cornet_z" => "decoder.linear.weight (decoder head) or classifier.0/6.weight (fc4096 head)",
         "vgg16" => "classifier.0/6.weight (the fc4096 head; torchvision's VGG has no decoder)",
-        "resnet50" => "fc.weight (the decoder head; the fc4096 head has no torchvision counterpart)",
+        "resnet50" => {
+            "fc.weight (the decoder head; the fc4096 head has no torchvision counterpart)"
+        }
         _ => "classifier.weight (the decoder head; the fc4096 head has no timm counterpart)",
     };
     bail!(
@@ -257,9 +271,8 @@ fn head_of(arch: &str, info: &WeightsInfo, path: &Path) -> Result<(Head, usize, 
 /// Preprocessing from the file's `preprocessing` metadata, else the registry's.
 fn preprocessing(spec: &ModelSpec, info: &WeightsInfo, path: &Path) -> Result<Preprocessing> {
     if let Some(text) = info.meta.get("preprocessing") {
-        let v: Value = serde_json::from_str(text).with_context(|| {
-            format!("{}: metadata `preprocessing` is not JSON", path.display())
-        })?;
+        let v: Value = serde_json::from_str(text)
+            .with_context(|| format!("{}: metadata `preprocessing` is not JSON", path.display()))?;
         let three = |k: &str| -> Result<[f64; 3]> {
             let a = v[k].as_array().filter(|a| a.len() == 3).ok_or_else(|| {
                 anyhow!(
@@ -282,7 +295,10 @@ fn preprocessing(spec: &ModelSpec, info: &WeightsInfo, path: &Path) -> Result<Pr
                 path.display()
             )
         })? as usize;
-        let crop_fraction = v.get("crop_fraction").and_then(Value::as_f64).unwrap_or(1.0);
+        let crop_fraction = v
+            .get("crop_fraction")
+            .and_then(Value::as_f64)
+            .unwrap_or(1.0);
         if !(crop_fraction > 0.0 && crop_fraction <= 1.0) {
             bail!(
                 "{}: metadata `preprocessing.crop_fraction` should be in (0, 1], found {crop_fraction}",
@@ -405,13 +421,9 @@ pub fn best_from_scores(spec: &ModelSpec, path: &Path) -> Result<BTreeMap<String
             if s.is_empty() {
                 return Ok(None);
             }
-            s.parse::<f64>().map(Some).map_err(|_| {
-                anyhow!(
-                    "{}: line {}: {s:?} is not a number",
-                    path.display(),
-                    i + 2
-                )
-            })
+            s.parse::<f64>()
+                .map(Some)
+                .map_err(|_| anyhow!("{}: line {}: {s:?} is not a number", path.display(), i + 2))
         };
         let Some(value) = number(&rec[c_ceiled])?.or(number(&rec[c_raw])?) else {
             continue;
@@ -421,7 +433,10 @@ pub fn best_from_scores(spec: &ModelSpec, path: &Path) -> Result<BTreeMap<String
         }
         let better = best.get(region).is_none_or(|(v, _, _)| value > *v);
         if better {
-            best.insert(region.to_string(), (value, layer.to_string(), id.to_string()));
+            best.insert(
+                region.to_string(),
+                (value, layer.to_string(), id.to_string()),
+            );
         }
     }
     if best.is_empty() {
@@ -465,7 +480,12 @@ fn sanitise(s: &str) -> String {
 }
 
 fn py_list(v: &[f64; 3]) -> String {
-    format!("[{}, {}, {}]", py_float(v[0]), py_float(v[1]), py_float(v[2]))
+    format!(
+        "[{}, {}, {}]",
+        py_float(v[0]),
+        py_float(v[1]),
+        py_float(v[2])
+    )
 }
 
 /// A float as Python reads it back exactly (shortest round-trip form, always with a dot).
@@ -520,14 +540,21 @@ fn brainscore(a: BrainscoreArgs) -> Result<ExitCode> {
     let (arch, weights, lrn, source_name) = match (&a.run, &a.model, &a.weights) {
         (Some(run), _, _) => {
             let run_cfg = brainlike_run::RunDir::open(run)?.config()?;
-            let cfg: brainlike_core::TrainConfig = toml::from_str(run_cfg.text())
-                .with_context(|| format!("{}: not a brainlike run config", run_cfg.path().display()))?;
+            let cfg: brainlike_core::TrainConfig =
+                toml::from_str(run_cfg.text()).with_context(|| {
+                    format!("{}: not a brainlike run config", run_cfg.path().display())
+                })?;
             let name = run
                 .canonicalize()
                 .ok()
                 .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
                 .unwrap_or_else(|| "run".into());
-            (cfg.model.arch, run.join("weights.safetensors"), cfg.model.lrn || a.lrn, name)
+            (
+                cfg.model.arch,
+                run.join("weights.safetensors"),
+                cfg.model.lrn || a.lrn,
+                name,
+            )
         }
         (None, Some(model), Some(w)) => {
             let arch = Arch::parse(model).ok_or_else(|| {
@@ -555,7 +582,11 @@ fn brainscore(a: BrainscoreArgs) -> Result<ExitCode> {
             weights.display()
         );
     }
-    if info.shapes.keys().any(|k| k.starts_with("features.") && k[9..].starts_with(|c: char| c.is_ascii_uppercase())) {
+    if info
+        .shapes
+        .keys()
+        .any(|k| k.starts_with("features.") && k[9..].starts_with(|c: char| c.is_ascii_uppercase()))
+    {
         bail!(
             "{}: tensors are named by Burn module paths (`features.<Model>...`, a file written \
              before brainlike used PyTorch names); load and save it with a current brainlike \
@@ -621,7 +652,11 @@ fn brainscore(a: BrainscoreArgs) -> Result<ExitCode> {
 
     let identifier = match &a.identifier {
         Some(id) => {
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            {
                 bail!("--identifier {id:?}: use letters, digits, `_`, `-` and `.` only");
             }
             id.clone()
@@ -751,10 +786,20 @@ fn brainscore(a: BrainscoreArgs) -> Result<ExitCode> {
         (a.out.join("test.py"), fill(T_TEST, &values)),
         (a.out.join("README.md"), fill(T_README, &values)),
         (a.out.join("setup.py"), fill(T_SETUP, &values)),
-        (a.out.join("requirements.txt"), requirements.join("\n") + "\n"),
         (
-            a.out.join("region_layer_map").join(format!("{identifier}.json")),
-            serde_json::to_string_pretty(&commit.iter().map(|(r, c)| (r.to_string(), torch_of(&c.tap))).collect::<BTreeMap<_, _>>())? + "\n",
+            a.out.join("requirements.txt"),
+            requirements.join("\n") + "\n",
+        ),
+        (
+            a.out
+                .join("region_layer_map")
+                .join(format!("{identifier}.json")),
+            serde_json::to_string_pretty(
+                &commit
+                    .iter()
+                    .map(|(r, c)| (r.to_string(), torch_of(&c.tap)))
+                    .collect::<BTreeMap<_, _>>(),
+            )? + "\n",
         ),
         (
             a.out.join("brainlike_export.json"),
@@ -782,8 +827,14 @@ fn brainscore(a: BrainscoreArgs) -> Result<ExitCode> {
     std::fs::copy(&weights, &dst)
         .with_context(|| format!("copying {} to {}", weights.display(), dst.display()))?;
 
-    println!("wrote Brain-Score plugin {identifier} to {}", a.out.display());
-    println!("  model {name} ({head_name} head, {classes} classes), input {} px", pre.input_size);
+    println!(
+        "wrote Brain-Score plugin {identifier} to {}",
+        a.out.display()
+    );
+    println!(
+        "  model {name} ({head_name} head, {classes} classes), input {} px",
+        pre.input_size
+    );
     for (r, c) in &commit {
         println!("  {r:<3} -> {} ({}): {}", torch_of(&c.tap), c.tap, c.why);
     }
@@ -799,12 +850,21 @@ mod tests {
     fn taps_map_to_pytorch_module_names() {
         assert_eq!(torch_layer("cornet_z", "it").as_deref(), Some("IT"));
         assert_eq!(torch_layer("resnet50", "layer3").as_deref(), Some("layer3"));
-        assert_eq!(torch_layer("efficientnet_b1", "stage1").as_deref(), Some("blocks.0"));
-        assert_eq!(torch_layer("efficientnet_b1", "conv_head").as_deref(), Some("bn2"));
+        assert_eq!(
+            torch_layer("efficientnet_b1", "stage1").as_deref(),
+            Some("blocks.0")
+        );
+        assert_eq!(
+            torch_layer("efficientnet_b1", "conv_head").as_deref(),
+            Some("bn2")
+        );
         // torchvision vgg16.features: 0 conv, 1 ReLU, 2 conv, 3 ReLU, 4 pool, 5 conv, ...
         assert_eq!(torch_layer("vgg16", "conv1").as_deref(), Some("features.1"));
         assert_eq!(torch_layer("vgg16", "conv3").as_deref(), Some("features.6"));
-        assert_eq!(torch_layer("vgg16", "conv13").as_deref(), Some("features.29"));
+        assert_eq!(
+            torch_layer("vgg16", "conv13").as_deref(),
+            Some("features.29")
+        );
     }
 
     #[test]
