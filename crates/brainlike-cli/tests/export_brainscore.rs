@@ -442,3 +442,64 @@ fn plugin_activations_match_brainlike_extract() {
         );
     }
 }
+
+#[test]
+fn a_run_directory_exports_with_its_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run-07");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let cfg = brainlike_core::TrainConfig {
+        out_dir: run_dir.clone(),
+        model: ModelConfig {
+            head: Head::Decoder,
+            lrn: true,
+            ..ModelConfig::default()
+        },
+        ..brainlike_core::TrainConfig::default()
+    };
+    let device = Device::default();
+    let net = Network::new(&cfg.model, 32, 100, 0, &device);
+    std::fs::write(run_dir.join("config.toml"), cfg.to_toml()).unwrap();
+    // Without recorded preprocessing a CORnet-Z (normalised by its training mean) is refused.
+    save_safetensors(&net, &run_dir.join("weights.safetensors"), &[]).unwrap();
+    let out = dir.path().join("plugin");
+    let (ok, log) = run(&[
+        "export",
+        "brainscore",
+        "--run",
+        run_dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(
+        log.contains("weights.safetensors") && log.contains("training images' mean"),
+        "{log}"
+    );
+    let pre = r#"{"mean":[0.47,0.47,0.47],"std":[1.0,1.0,1.0],"input_size":32,"interpolation":"bilinear"}"#;
+    save_safetensors(
+        &net,
+        &run_dir.join("weights.safetensors"),
+        &[("preprocessing".into(), pre.into())],
+    )
+    .unwrap();
+    let (ok, log) = run(&[
+        "export",
+        "brainscore",
+        "--run",
+        run_dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{log}");
+    let model = read(&out.join("model.py"));
+    assert!(
+        model.contains("IDENTIFIER = 'brainlike_cornet_z_run_07'"),
+        "{model}"
+    );
+    assert!(
+        model.contains("head='decoder', lrn=True, fc_in=None"),
+        "{model}"
+    );
+    assert!(model.contains("CLASSES = 100"));
+}
