@@ -358,9 +358,9 @@ pub fn depth_rule(spec: &ModelSpec, region: &str) -> Commitment {
     }
     let of = |d: Depth| spec.taps.iter().filter(move |t| t.depth == d);
     let (pick, why) = match region {
-        "V1" => (of(Depth::Early).last(), "the last early tap"),
+        "V1" => (of(Depth::Early).next_back(), "the last early tap"),
         "V2" => (of(Depth::Middle).next(), "the first middle tap"),
-        "V4" => (of(Depth::Middle).last(), "the last middle tap"),
+        "V4" => (of(Depth::Middle).next_back(), "the last middle tap"),
         _ => (of(Depth::Late).next(), "the first late tap"),
     };
     let index = REGIONS.iter().position(|r| *r == region).unwrap_or(3);

@@ -474,6 +474,12 @@ fn print_table(id: &str, sel: &[&BenchmarkScore], models: &[Model]) {
 /// Refuses flag values that would panic or exhaust the machine, naming the flag.
 fn validate(args: &ScoreArgs) -> Result<()> {
     use brainlike_core::config::{MAX_INPUT_SIZE, max_threads};
+    if args.assembly.is_some() && args.benchmarks.is_empty() {
+        anyhow::bail!(
+            "--assembly: say which benchmark scores it: --benchmark FreemanZiemba2013.V1-pls, \
+             FreemanZiemba2013.V2-pls or Rajalingham2018-i2n"
+        );
+    }
     if let Some(size) = args.size
         && !(1..=MAX_INPUT_SIZE).contains(&size)
     {

@@ -34,6 +34,7 @@ CLASSES = {{CLASSES}}
 # entry is the read-out layer for behavioural benchmarks.
 LAYERS = {{LAYERS}}
 
+
 {{BUILD}}
 
 def preprocess(image_filepaths, image_size=INPUT_SIZE):
