@@ -520,8 +520,34 @@ pub struct StimulusSet {
 }
 
 impl StimulusSet {
-    /// Reads `csv`; images are found under `dir` (default: the CSV's folder).
+    /// Reads `csv` (or the one `.csv` file in the folder `csv`); images are found under `dir`
+    /// (default: the CSV's folder).
     pub fn open(csv: &Path, dir: Option<&Path>) -> Result<Self> {
+        let found;
+        let csv = if csv.is_dir() {
+            let mut list: Vec<PathBuf> = std::fs::read_dir(csv)
+                .map_err(|e| input(csv, format!("cannot list: {e}")))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+                .collect();
+            list.sort();
+            match list.len() {
+                1 => {
+                    found = list.remove(0);
+                    found.as_path()
+                }
+                n => {
+                    return Err(input(
+                        csv,
+                        format!(
+                            "a stimulus set folder holds one .csv (Brain-Score's stimulus CSV), found {n}; give the CSV itself"
+                        ),
+                    ));
+                }
+            }
+        } else {
+            csv
+        };
         let mut r = csv::Reader::from_path(csv)
             .map_err(|e| input(csv, format!("cannot read the stimulus set CSV: {e}")))?;
         let columns: Vec<String> = r

@@ -250,4 +250,19 @@ fn errors_name_the_file_and_what_was_expected() {
     .unwrap();
     let e = set.image("fz00").unwrap_err().to_string();
     assert!(e.contains("unzip") && e.contains("fz00"), "{e}");
+
+    // A folder with several CSVs is ambiguous; with one, it is read.
+    let e = StimulusSet::open(&fixture(""), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("found 2"), "{e}");
+    let one = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("image_objectome_mini.csv"),
+        one.path().join("image_objectome_mini.csv"),
+    )
+    .unwrap();
+    let set = StimulusSet::open(one.path(), Some(&fixture(""))).unwrap();
+    assert_eq!(set.ids.len(), 15);
+    assert!(set.image("rj00").unwrap().is_file());
 }

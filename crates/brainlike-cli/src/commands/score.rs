@@ -139,8 +139,8 @@ pub struct ScoreArgs {
     /// downloaded (netCDF4, e.g. assy_movshon_FreemanZiemba2013_public.nc).
     #[arg(long, value_name = "FILE.nc")]
     pub assembly: Option<PathBuf>,
-    /// With --assembly: Brain-Score's stimulus set CSV (its zip unpacked beside it or in
-    /// --stimuli-dir).
+    /// With --assembly: Brain-Score's stimulus set CSV, or a folder with that one CSV (its zip
+    /// unpacked beside it or in --stimuli-dir).
     #[arg(long, value_name = "FILE.csv", requires = "assembly")]
     pub stimulus_set: Option<PathBuf>,
     /// Folder the stimulus set's zip was unpacked into (default: the CSV's folder).
