@@ -382,38 +382,64 @@ fn plugin_activations_match_brainlike_extract() {
         });
         img.save(images.join(format!("img{k}.png"))).unwrap();
     }
-    for (head, name) in [(Head::Decoder, "decoder"), (Head::Fc4096, "fc4096")] {
-        let w = weights(dir.path(), head);
+    // A run with LRN (no parameters: only the run's config says so).
+    let lrn_run = dir.path().join("lrn_run");
+    std::fs::create_dir_all(&lrn_run).unwrap();
+    let cfg = brainlike_core::TrainConfig {
+        out_dir: lrn_run.clone(),
+        model: ModelConfig {
+            head: Head::Decoder,
+            lrn: true,
+            ..ModelConfig::default()
+        },
+        ..brainlike_core::TrainConfig::default()
+    };
+    std::fs::write(lrn_run.join("config.toml"), cfg.to_toml()).unwrap();
+    let device = Device::default();
+    device.seed(3);
+    let net = Network::new(&cfg.model, 32, 100, 0, &device);
+    let pre = r#"{"mean":[0.5,0.45,0.4],"std":[0.25,0.25,0.25],"input_size":32,"interpolation":"bilinear"}"#;
+    save_safetensors(
+        &net,
+        &lrn_run.join("weights.safetensors"),
+        &[("preprocessing".into(), pre.into())],
+    )
+    .unwrap();
+    for (head, name) in [
+        (Some(Head::Decoder), "decoder"),
+        (Some(Head::Fc4096), "fc4096"),
+        (None, "lrn_run"),
+    ] {
+        let source: Vec<String> = match head {
+            Some(h) => {
+                let w = weights(dir.path(), h);
+                let w = w.to_str().unwrap().to_string();
+                vec!["--model".into(), "cornet_z".into(), "--weights".into(), w]
+            }
+            None => vec!["--run".into(), lrn_run.to_str().unwrap().into()],
+        };
+        let source: Vec<&str> = source.iter().map(String::as_str).collect();
         let plugin = dir.path().join(format!("plugin_{name}"));
-        let (ok, log) = run(&[
-            "export",
-            "brainscore",
-            "--model",
-            "cornet_z",
-            "--weights",
-            w.to_str().unwrap(),
-            "--out",
-            plugin.to_str().unwrap(),
-            "--identifier",
-            &format!("cz_check_{name}"),
-        ]);
+        let id = format!("cz_check_{name}");
+        let mut args = vec!["export", "brainscore"];
+        args.extend(&source);
+        args.extend(["--out", plugin.to_str().unwrap(), "--identifier", &id]);
+        let (ok, log) = run(&args);
         assert!(ok, "{log}");
         let ex = dir.path().join(format!("extract_{name}"));
-        let (ok, log) = run(&[
-            "extract",
-            "--model",
-            "cornet_z",
-            "--head",
-            name,
-            "--weights",
-            w.to_str().unwrap(),
-            "--images",
-            images.to_str().unwrap(),
+        let mut args = vec!["extract"];
+        args.extend(&source);
+        if head.is_some() {
+            args.extend(["--head", name]);
+        }
+        args.extend(["--images", images.to_str().unwrap()]);
+        args.extend([
             "--layers",
             "v1,v2,v4,it,penultimate",
             "--out",
             ex.to_str().unwrap(),
         ]);
+        let (ok, log) = run(&args);
         assert!(ok, "{log}");
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/brainscore/check_plugin.py");
@@ -430,10 +456,10 @@ fn plugin_activations_match_brainlike_extract() {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
-        println!("{name} head:\n{text}");
+        println!("{name}:\n{text}");
         assert!(
             out.status.success(),
-            "check_plugin.py failed ({name} head):\n{text}"
+            "check_plugin.py failed ({name}):\n{text}"
         );
         assert!(text.contains("OK: worst relative difference"), "{text}");
         assert!(
