@@ -325,6 +325,26 @@ fn clear_errors_for_wrong_inputs() {
         log.contains("s.csv") && log.contains("no per-layer scores"),
         "{log}"
     );
+    // Scores of two models do not mix.
+    std::fs::write(
+        &scores,
+        "id,model,layer,raw,ceiling,ceiled\ncustom.IT-pls,a,v4,0.5,,\ncustom.IT-pls,b,it,0.6,,\n",
+    )
+    .unwrap();
+    let (ok, log) = run(&[
+        "export",
+        "brainscore",
+        "--model",
+        "cornet_z",
+        "--weights",
+        w.to_str().unwrap(),
+        "--out",
+        dir.path().join("p3").to_str().unwrap(),
+        "--scores",
+        scores.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(log.contains("several models (a, b)"), "{log}");
 }
 
 /// Python with brainscore-vision, torch and safetensors: `$BRAINLIKE_PYTHON` (then it must

@@ -407,6 +407,9 @@ pub fn best_from_scores(spec: &ModelSpec, path: &Path) -> Result<BTreeMap<String
         })
     };
     let (c_id, c_layer, c_raw, c_ceiled) = (col("id")?, col("layer")?, col("raw")?, col("ceiled")?);
+    // Several models' rows (`brainlike score --model A --model B`) must not mix.
+    let c_model = headers.iter().position(|h| h == "model");
+    let mut models: Vec<String> = Vec::new();
     let mut best: BTreeMap<String, (f64, String, String)> = BTreeMap::new();
     for (i, rec) in r.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: record {}", path.display(), i + 2))?;
@@ -431,6 +434,11 @@ pub fn best_from_scores(spec: &ModelSpec, path: &Path) -> Result<BTreeMap<String
         if value.is_nan() {
             continue;
         }
+        if let Some(m) = c_model.map(|c| rec[c].to_string())
+            && !models.contains(&m)
+        {
+            models.push(m);
+        }
         let better = best.get(region).is_none_or(|(v, _, _)| value > *v);
         if better {
             best.insert(
@@ -438,6 +446,13 @@ pub fn best_from_scores(spec: &ModelSpec, path: &Path) -> Result<BTreeMap<String
                 (value, layer.to_string(), id.to_string()),
             );
         }
+    }
+    if models.len() > 1 {
+        bail!(
+            "{}: holds scores of several models ({}); keep the rows of the exported model only",
+            path.display(),
+            models.join(", ")
+        );
     }
     if best.is_empty() {
         bail!(
