@@ -23,6 +23,10 @@
 //! the published stimulus CSVs name the image column `filename` (read) or something else
 //! (an error then lists the columns).
 //!
+//! Memory: the values variable is read whole, as `f64` (FreemanZiemba2013's public assembly
+//! holds every 1-ms bin of 300, so expect a few GB while converting; the converted inputs
+//! are small).
+//!
 //! ## Into brainlike's inputs
 //! [`Assembly::neural`] turns a neural assembly into [`NeuralData`] (stimuli x neurons x
 //! repetitions, for the PLS benchmark): neuroids of one `region`, the mean over the time
