@@ -49,6 +49,9 @@ enum Command {
     Extract(commands::extract::ExtractArgs),
     /// FixRes: test accuracy of a run over a range of test resolutions (table and plot).
     Fixres(commands::fixres::FixresArgs),
+    /// Hand a model to other tools: `export brainscore` writes a Brain-Score vision plugin.
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
     /// RDM of your own features (.npy stimuli x units) written as a square .npy.
     Rdm(commands::rdm::RdmArgs),
     /// Compare two RDMs (.npy) with an rsatoolbox method, optionally with a stimulus bootstrap.
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Teacher(c) => commands::teacher::run(c),
         Command::Extract(a) => commands::extract::run(a),
         Command::Fixres(a) => commands::fixres::run(a),
+        Command::Export(c) => commands::export::run(c),
         Command::Rdm(a) => commands::rdm::run(a),
         Command::Compare(a) => commands::compare::run(a),
         Command::Predict(a) => commands::predict::run(a),

@@ -219,6 +219,7 @@ pub fn score_features(
 /// The i2n benchmark on one trial file.
 #[derive(Debug)]
 pub struct I2n {
+    id: String,
     behavior: PathBuf,
     images: PathBuf,
     trials: Vec<Trial>,
@@ -232,6 +233,7 @@ impl I2n {
     pub fn new(behavior: PathBuf, images: PathBuf, settings: I2nSettings) -> Result<Self> {
         let trials = read_trials_csv(&behavior)?;
         Ok(Self {
+            id: ID.into(),
             behavior,
             images,
             trials,
@@ -239,11 +241,18 @@ impl I2n {
             inputs: OnceLock::new(),
         })
     }
+
+    /// The same benchmark under another id (a published data set's, e.g.
+    /// `Rajalingham2018-i2n`).
+    pub fn with_id(mut self, id: &str) -> Self {
+        self.id = id.to_string();
+        self
+    }
 }
 
 impl Benchmark for I2n {
     fn id(&self) -> &str {
-        ID
+        &self.id
     }
 
     fn version(&self) -> &str {
@@ -256,7 +265,7 @@ impl Benchmark for I2n {
 
     fn describe(&self) -> Value {
         json!({
-            "id": ID, "version": VERSION,
+            "id": self.id, "version": VERSION,
             "behavior": self.behavior.display().to_string(),
             "images": self.images.display().to_string(),
             "formula": self.settings.formula.name(),
@@ -272,7 +281,7 @@ impl Benchmark for I2n {
                 self.inputs.get_or_init(|| i)
             }
         };
-        let px = images_in_order(&folder, &self.images, &inputs.ids, model.size, ID)?;
+        let px = images_in_order(&folder, &self.images, &inputs.ids, model.size, &self.id)?;
         let acts = model.extract(
             &px,
             inputs.ids.len(),
@@ -282,7 +291,7 @@ impl Benchmark for I2n {
         )?;
         let row = score_features(&acts[0], inputs, &self.settings)?;
         Ok(BenchmarkScore {
-            id: ID.into(),
+            id: self.id.clone(),
             model: model.name.clone(),
             version: VERSION.into(),
             rows: vec![row],

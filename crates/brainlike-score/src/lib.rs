@@ -10,6 +10,7 @@
 //! | `Federer2019.V1-rsa`, `Federer2019.<pair set>-rsa`, `custom.<file>-rsa` | [`federer2019_v1_rsa`] | Spearman ρ of model vs monkey-V1 pair distances on held-out teacher stimuli, with the in-sample pairs and the untrained floor |
 //! | `custom.<region>-pls` | [`pls`] | Brain-Score PLS neural predictivity with a split-half ceiling and layer commitment |
 //! | `custom.behavior-i2n` | [`i2n`] | Brain-Score i2n behavioural consistency of a logistic read-out |
+//! | `FreemanZiemba2013.V1-pls`, `FreemanZiemba2013.V2-pls`, `Rajalingham2018-i2n` | [`brainscore_public`] | the same PLS and i2n on Brain-Score's own data files (read by [`brainscore_data`]) |
 //!
 //! ```ignore
 //! use brainlike_score::{Context, Model, LoadOptions, registry};
@@ -23,6 +24,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod brainscore_data;
+pub mod brainscore_public;
 pub mod context;
 pub mod error;
 pub mod federer2019_v1_rsa;

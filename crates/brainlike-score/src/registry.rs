@@ -46,6 +46,15 @@ pub struct Options {
     pub readout_c: f64,
     /// i2n: read-out folds.
     pub readout_folds: usize,
+    /// Brain-Score benchmarks: the assembly (`.nc`) the user downloaded.
+    pub assembly: Option<PathBuf>,
+    /// Brain-Score benchmarks: the stimulus set's CSV.
+    pub stimulus_set: Option<PathBuf>,
+    /// Brain-Score benchmarks: where the stimulus zip was unpacked (default: beside the CSV).
+    pub stimuli_dir: Option<PathBuf>,
+    /// Brain-Score benchmarks: where the converted inputs are written (default: a folder in
+    /// the system's temporary directory).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -66,6 +75,10 @@ impl Default for Options {
             behavior: None,
             readout_c: 1e-3,
             readout_folds: 5,
+            assembly: None,
+            stimulus_set: None,
+            stimuli_dir: None,
+            data_dir: None,
         }
     }
 }
@@ -118,6 +131,21 @@ pub const REGISTRY: &[Entry] = &[
         pattern: "custom.<pair file stem>-rsa",
         matches: |id| id.starts_with("custom.") && id.ends_with("-rsa"),
         build: |_, o| rsa(&o.pairs, o),
+    },
+    Entry {
+        pattern: "FreemanZiemba2013.V1-pls",
+        matches: |id| id == "FreemanZiemba2013.V1-pls",
+        build: crate::brainscore_public::freeman_ziemba,
+    },
+    Entry {
+        pattern: "FreemanZiemba2013.V2-pls",
+        matches: |id| id == "FreemanZiemba2013.V2-pls",
+        build: crate::brainscore_public::freeman_ziemba,
+    },
+    Entry {
+        pattern: crate::brainscore_public::RAJALINGHAM_ID,
+        matches: |id| id == crate::brainscore_public::RAJALINGHAM_ID,
+        build: crate::brainscore_public::rajalingham,
     },
     Entry {
         pattern: "custom.behavior-i2n",

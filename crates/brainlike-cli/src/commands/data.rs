@@ -1,4 +1,4 @@
-//! `brainlike data fetch|check`.
+//! `brainlike data fetch|check|bench-folder|brainscore-assembly`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +38,33 @@ pub enum DataCommand {
         /// Worker threads (comma-separated list: one measurement each).
         #[arg(long, value_delimiter = ',', default_value = "1,2")]
         workers: Vec<usize>,
+    },
+    /// Convert a Brain-Score assembly (netCDF4 .nc as downloaded) into the files `brainlike
+    /// score` reads: neural ones into neural.npy (stimuli x neurons x repetitions),
+    /// stimuli.txt and strata.txt; behavioural ones into trials.csv; with --stimulus-set, the
+    /// images into images/ named by stimulus id.
+    BrainscoreAssembly {
+        /// The assembly (e.g. assy_movshon_FreemanZiemba2013_public.nc).
+        file: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Stimulus set CSV (stimulus_id, filename, ...), its zip unpacked beside it or in
+        /// --stimuli-dir.
+        #[arg(long, value_name = "FILE.csv")]
+        stimulus_set: Option<PathBuf>,
+        /// Folder the stimulus zip was unpacked into (default: the CSV's folder).
+        #[arg(long, value_name = "DIR", requires = "stimulus_set")]
+        stimuli_dir: Option<PathBuf>,
+        /// Keep the neuroids of this region (`region` coordinate), e.g. V1.
+        #[arg(long)]
+        region: Option<String>,
+        /// Average the time bins inside START,END ms (default: all bins), e.g. 50,200.
+        #[arg(long, value_delimiter = ',', value_name = "START,END")]
+        time_window: Option<Vec<f64>>,
+        /// Stimulus-set column that stratifies the cross-validation (e.g. texture_type).
+        #[arg(long, requires = "stimulus_set")]
+        strata: Option<String>,
     },
 }
 
@@ -103,6 +130,66 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                     f.len() as f64 / secs,
                     secs
                 );
+            }
+        }
+        DataCommand::BrainscoreAssembly {
+            file,
+            out,
+            stimulus_set,
+            stimuli_dir,
+            region,
+            time_window,
+            strata,
+        } => {
+            use brainlike_score::brainscore_data::{
+                Assembly, ConvertOptions, Converted, NeuralSelection, StimulusSet, convert,
+            };
+            let time_window = match time_window.as_deref() {
+                None => None,
+                Some([lo, hi]) if lo < hi => Some((*lo, *hi)),
+                Some(w) => {
+                    anyhow::bail!("--time-window: give START,END in ms with START < END, got {w:?}")
+                }
+            };
+            let assembly = Assembly::open(&file)?;
+            let set = stimulus_set
+                .as_deref()
+                .map(|c| StimulusSet::open(c, stimuli_dir.as_deref()))
+                .transpose()?;
+            let opts = ConvertOptions {
+                selection: NeuralSelection {
+                    region,
+                    time_window,
+                },
+                strata_column: strata,
+            };
+            println!(
+                "{}: `{}` over {}",
+                file.display(),
+                assembly.variable,
+                assembly
+                    .dims
+                    .iter()
+                    .zip(&assembly.shape)
+                    .map(|(d, n)| format!("{d} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(" x ")
+            );
+            match convert(&assembly, set.as_ref(), &opts, &out)? {
+                Converted::Neural { shape, strata } => println!(
+                    "wrote {}: neural.npy ({} stimuli x {} neurons x {} repetitions), stimuli.txt{}{}",
+                    out.display(),
+                    shape[0],
+                    shape[1],
+                    shape[2],
+                    if strata { ", strata.txt" } else { "" },
+                    if set.is_some() { ", images/" } else { "" }
+                ),
+                Converted::Behavior { trials, images } => println!(
+                    "wrote {}: trials.csv ({trials} trials of {images} images){}",
+                    out.display(),
+                    if set.is_some() { ", images/" } else { "" }
+                ),
             }
         }
     }

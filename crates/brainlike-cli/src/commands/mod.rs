@@ -6,6 +6,7 @@ pub mod bench;
 pub mod compare;
 pub mod data;
 pub mod evaluate;
+pub mod export;
 pub mod extract;
 pub mod fixres;
 pub mod models;

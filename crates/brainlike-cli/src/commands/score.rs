@@ -22,6 +22,11 @@
 //!   median over neurons, mean over splits; split-half noise ceiling over repetitions
 //!   (Spearman–Brown), ceiled with `--ceiling r/c` (default) or `r^2/c`. One row per layer and
 //!   a committed row (no layer): the layer with the best held-out score.
+//! * `FreemanZiemba2013.V1-pls`, `FreemanZiemba2013.V2-pls`, `Rajalingham2018-i2n` (with
+//!   `--assembly FILE.nc --stimulus-set FILE.csv`, Brain-Score's own files as downloaded):
+//!   the same PLS / i2n with Brain-Score's data definitions (region, 50-200 ms window,
+//!   `texture_type` strata; see `brainlike_score::brainscore_public`). The converted inputs
+//!   are kept in `--out`/`brainscore_inputs/<id>/`.
 //! * `custom.behavior-i2n` (with `--behavior trials.csv --images DIR`): penultimate features,
 //!   explicit read-out (z-scored, multinomial logistic regression `C = 1e-3`, out-of-fold
 //!   probabilities from stratified k-fold), Brain-Score's i2n consistency with its trial
@@ -130,6 +135,17 @@ pub struct ScoreArgs {
     /// i2n: folds of the cross-validated read-out.
     #[arg(long, default_value_t = 5)]
     pub readout_folds: usize,
+    /// FreemanZiemba2013.V1-pls / .V2-pls / Rajalingham2018-i2n: Brain-Score's assembly as
+    /// downloaded (netCDF4, e.g. assy_movshon_FreemanZiemba2013_public.nc).
+    #[arg(long, value_name = "FILE.nc")]
+    pub assembly: Option<PathBuf>,
+    /// With --assembly: Brain-Score's stimulus set CSV, or a folder with that one CSV (its zip
+    /// unpacked beside it or in --stimuli-dir).
+    #[arg(long, value_name = "FILE.csv", requires = "assembly")]
+    pub stimulus_set: Option<PathBuf>,
+    /// Folder the stimulus set's zip was unpacked into (default: the CSV's folder).
+    #[arg(long, value_name = "DIR", requires = "stimulus_set")]
+    pub stimuli_dir: Option<PathBuf>,
 }
 
 /// A score row with its details, as written to `scores.json`.
@@ -178,6 +194,11 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
         behavior: args.behavior.clone(),
         readout_c: args.readout_c,
         readout_folds: args.readout_folds,
+        assembly: args.assembly.clone(),
+        stimulus_set: args.stimulus_set.clone(),
+        stimuli_dir: args.stimuli_dir.clone(),
+        // Converted Brain-Score inputs are kept beside the scores, so the run can be checked.
+        data_dir: Some(args.out.join("brainscore_inputs")),
     };
     let benchmarks = registry::build_all(&args.benchmarks, &opts)?;
     let load = LoadOptions {
@@ -453,6 +474,12 @@ fn print_table(id: &str, sel: &[&BenchmarkScore], models: &[Model]) {
 /// Refuses flag values that would panic or exhaust the machine, naming the flag.
 fn validate(args: &ScoreArgs) -> Result<()> {
     use brainlike_core::config::{MAX_INPUT_SIZE, max_threads};
+    if args.assembly.is_some() && args.benchmarks.is_empty() {
+        anyhow::bail!(
+            "--assembly: say which benchmark scores it: --benchmark FreemanZiemba2013.V1-pls, \
+             FreemanZiemba2013.V2-pls or Rajalingham2018-i2n"
+        );
+    }
     if let Some(size) = args.size
         && !(1..=MAX_INPUT_SIZE).contains(&size)
     {
