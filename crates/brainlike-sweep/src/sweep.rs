@@ -265,9 +265,17 @@ pub fn run_sweep(
         .iter()
         .map(|e| plan.planned_run(&sweep_dir, e))
         .collect();
+    // Before the sweep dir is prepared (a new sweep, a dry run) its copy of the base config
+    // does not exist yet: check against the experiment's own (check_base made sure they match
+    // when the copy exists).
+    let copied = sweep_dir.join("base.toml").is_file();
     for r in &runs {
+        let mut r = r.clone();
+        if !copied {
+            r.base.clone_from(&exp.base);
+        }
         runner
-            .check(r)
+            .check(&r)
             .with_context(|| format!("{}: run `{}`", exp.path.display(), r.id))?;
     }
 

@@ -289,15 +289,23 @@ fn preprocessing(spec: &ModelSpec, info: &WeightsInfo, path: &Path) -> Result<Pr
             }
             Ok(out)
         };
-        let input_size = v["input_size"].as_u64().ok_or_else(|| {
+        // The evaluation size and crop a run recorded (`data.test_input_size`, FixRes) win
+        // over the training size.
+        let eval_size = info
+            .meta
+            .get("eval_input_size")
+            .and_then(|t| t.parse::<u64>().ok());
+        let input_size = eval_size.or(v["input_size"].as_u64()).ok_or_else(|| {
             anyhow!(
                 "{}: metadata `preprocessing.input_size` should be a positive integer",
                 path.display()
             )
         })? as usize;
-        let crop_fraction = v
-            .get("crop_fraction")
-            .and_then(Value::as_f64)
+        let crop_fraction = info
+            .meta
+            .get("eval_crop_fraction")
+            .and_then(|t| t.parse::<f64>().ok())
+            .or(v.get("crop_fraction").and_then(Value::as_f64))
             .unwrap_or(1.0);
         if !(crop_fraction > 0.0 && crop_fraction <= 1.0) {
             bail!(
