@@ -2,7 +2,7 @@
 //! checkpoints ([`brainlike_core::train::average`]) written as a model directory that
 //! `evaluate`, `score`, `fixres` and `extract --run` read (`config.toml`, `weights.safetensors`,
 //! `averaged.json` with the epochs, the source run and the test accuracy of each part and of
-//! the average).
+//! the average). Models with BatchNorm get their statistics recomputed on training data.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,10 @@ pub struct AverageArgs {
     /// Backend (default: flex).
     #[arg(long, default_value = "flex")]
     pub device: String,
+    /// Training images for recomputing the average's BatchNorm statistics (0 = every
+    /// training image the run used; models without BatchNorm skip it).
+    #[arg(long, default_value_t = 0)]
+    pub bn_images: usize,
 }
 
 /// Runs `brainlike average`.
@@ -51,6 +55,33 @@ pub fn run(args: AverageArgs) -> Result<ExitCode> {
 
     let set = brainlike_core::train::trainer::eval_set(&cfg, args.data_dir.as_deref())?;
     let (test, pre, batcher, n) = (&*set.test, set.pre, &set.batcher, set.n);
+    // The mean of the parts' BatchNorm statistics is not the statistics of the mean network:
+    // recompute them on training data (torch.optim.swa_utils.update_bn).
+    let bn_images = if avg.spec().batch_stats {
+        let k = if args.bn_images > 0 {
+            args.bn_images.min(set.n_train)
+        } else {
+            set.n_train
+        };
+        eprintln!("recomputing BatchNorm statistics on {k} training images ...");
+        k
+    } else {
+        0
+    };
+    let avg = if bn_images > 0 {
+        let idx: Vec<usize> = (0..bn_images).collect();
+        let ad = device.clone().autodiff();
+        brainlike_core::train::bn_stats::recompute(
+            avg,
+            &*set.train,
+            &idx,
+            cfg.optim.batch_size,
+            &brainlike_core::data::batch::Batcher::new(pre),
+            &ad,
+        )
+    } else {
+        avg
+    };
     let mut rows = Vec::new();
     for (e, m) in epochs.iter().zip(&parts) {
         let ev = evaluate(m, test, n, batcher, &device);
@@ -92,7 +123,12 @@ pub fn run(args: AverageArgs) -> Result<ExitCode> {
     let record = serde_json::json!({
         "run": args.run.display().to_string(),
         "epochs": epochs,
-        "method": "uniform mean of every float parameter and buffer (BatchNorm statistics not recomputed)",
+        "method": if bn_images > 0 {
+            "uniform mean of every float parameter and buffer, then BatchNorm statistics recomputed on training images"
+        } else {
+            "uniform mean of every float parameter and buffer (no BatchNorm to recompute)"
+        },
+        "batch_norm_images": bn_images,
         "images": n,
         "parts": rows,
         "average": { "test_acc": ev.acc, "test_loss": ev.loss },

@@ -18,7 +18,7 @@ use crate::models::layers::mode::cumulative_statistics;
 
 /// `model` with its BatchNorm statistics recomputed over `indices` of `data` in batches of
 /// `batch_size` (a forward pass in training mode per batch, no backward). `device` is the
-/// training (autodiff) device; the model is returned on it. Layers other than BatchNorm are in
+/// training (autodiff) device; the model is returned in evaluation mode (`valid()`). Layers other than BatchNorm are in
 /// training mode as in `update_bn` (drop path draws from the device's RNG).
 pub fn recompute(
     model: Network,
@@ -37,5 +37,5 @@ pub fn recompute(
         let (x, _) = batcher.batch(data, chunk, device);
         cumulative_statistics(k, || drop(model.forward(x)));
     }
-    model
+    model.valid()
 }

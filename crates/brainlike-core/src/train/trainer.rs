@@ -643,7 +643,6 @@ fn finish_average(
             batcher,
             device,
         )
-        .valid()
     } else {
         avg
     };
@@ -677,6 +676,10 @@ fn finish_average(
 /// What evaluating a trained run needs: its test set, the preprocessing it was trained with
 /// and the evaluation batcher, and how many test images (`data.test_limit`) it uses.
 pub struct EvalSet {
+    /// The training images (for recomputing BatchNorm statistics).
+    pub train: Arc<dyn Dataset>,
+    /// Training images the run used (`data.train_limit`).
+    pub n_train: usize,
     /// The test images (CIFAR-100's test split or the image folder's `val/`).
     pub test: Arc<dyn Dataset>,
     /// The run's preprocessing.
@@ -702,6 +705,8 @@ pub fn eval_set(cfg: &TrainConfig, data_dir: Option<&Path>) -> Result<EvalSet> {
     let batcher = eval_batcher(cfg, &pre);
     let n = limit(cfg.data.test_limit, res.test.len());
     Ok(EvalSet {
+        n_train: limit(cfg.data.train_limit, res.train.len()),
+        train: res.train,
         test: res.test,
         pre,
         batcher,
