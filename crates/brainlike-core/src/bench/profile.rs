@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::models::efficientnet_b1::Block;
 use crate::models::layers::activation::silu;
 use crate::models::layers::pool::global_avg_pool;
-use crate::models::layers::{BatchNorm2d, SqueezeExcite};
+use crate::models::layers::{BatchNorm2d, SqueezeExcite, conv_forward};
 use crate::models::{ClassifierHead, Features, Network};
 
 /// A layer kind of the split.
@@ -108,7 +108,7 @@ impl Tracer {
         };
         let what = format!("{o}x{i}x{k}x{k}/{} g{}", c.stride[0], c.groups);
         let c = c.clone();
-        self.op(kind, what, move |x| c.forward(x));
+        self.op(kind, what, move |x| conv_forward(&c, x));
     }
 
     fn bn(&mut self, b: &BatchNorm2d) {
