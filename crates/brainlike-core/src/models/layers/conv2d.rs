@@ -43,6 +43,12 @@ pub fn conv2d(
     }
 }
 
+/// Maps of at most this many pixels keep Burn's conv2d: at 7x7 (ResNet-50's last stage, batch
+/// 32) its backward pass beat the matrix product's, whose weight gradient is one product per
+/// image summed over the batch; from 14x14 up the matrix product was 2-8x faster
+/// (`examples/conv1x1_ab.rs`, `bench/imagenet_README.md`).
+pub const POINTWISE_MIN_PIXELS: usize = 64;
+
 /// Whether `conv` is a 1x1, stride-1, unpadded, single-group convolution.
 pub fn is_pointwise(conv: &Conv2d) -> bool {
     let [_, _, kh, kw] = conv.weight.dims();
@@ -57,13 +63,15 @@ pub fn is_pointwise(conv: &Conv2d) -> bool {
         )
 }
 
-/// The forward pass of a layer built by [`conv2d`]: pointwise layers ([`is_pointwise`]) as
-/// a matrix product ([`pointwise`]), the rest through Burn's `Conv2d::forward`.
+/// The forward pass of a layer built by [`conv2d`]: pointwise layers ([`is_pointwise`]) on
+/// maps larger than [`POINTWISE_MIN_PIXELS`] as a matrix product ([`pointwise`]), the rest
+/// through Burn's `Conv2d::forward`.
 ///
 /// # Shapes
 /// - input `[batch, c_in, h, w]`; output `[batch, c_out, h', w']`
 pub fn forward(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    if is_pointwise(conv) {
+    let [_, _, h, w] = x.dims();
+    if is_pointwise(conv) && h * w > POINTWISE_MIN_PIXELS {
         pointwise(conv, x)
     } else {
         conv.forward(x)
