@@ -166,7 +166,12 @@ fn main() -> Result<(), String> {
             .map(|(name, op)| {
                 (
                     name.to_string(),
-                    AugmentConfig { ops: vec![op] }.build("bench").unwrap(),
+                    AugmentConfig {
+                        ops: vec![op],
+                        ..Default::default()
+                    }
+                    .build("bench")
+                    .unwrap(),
                     vec![1],
                 )
             })
@@ -177,6 +182,7 @@ fn main() -> Result<(), String> {
                 ops: vec![OpConfig::RandomResizedCrop(
                     RandomResizedCropConfig::default(),
                 )],
+                ..Default::default()
             }
             .build("bench")
             .unwrap(),
@@ -185,7 +191,12 @@ fn main() -> Result<(), String> {
         let all: Vec<OpConfig> = paper_ops_p1().into_iter().map(|(_, op)| op).collect();
         rows.push((
             "pipeline: all 8 ops, p=1".into(),
-            AugmentConfig { ops: all }.build("bench").unwrap(),
+            AugmentConfig {
+                ops: all,
+                ..Default::default()
+            }
+            .build("bench")
+            .unwrap(),
             threads.clone(),
         ));
         rows.push((

@@ -17,6 +17,7 @@ pub mod mix;
 pub mod ops;
 pub mod pipeline;
 pub mod preview;
+pub mod source_crop;
 mod warp;
 
 pub use error::{AugmentError, Result};
@@ -25,3 +26,4 @@ pub use mix::{CutBox, MixConfig, MixKind, MixOutcome, mix_batch};
 pub use ops::{Op, OpConfig};
 pub use pipeline::{AugmentConfig, Pipeline, sample_seed};
 pub use preview::{PreviewOptions, PreviewSource, write_preview};
+pub use source_crop::{SourceCrop, SourceCropConfig, SourceCropper};

@@ -9,13 +9,19 @@ use crate::ops::{
     BrightnessContrastConfig, CoarseDropoutConfig, ElasticConfig, GaussNoiseConfig,
     HorizontalFlipConfig, IsoNoiseConfig, MotionBlurConfig, Op, OpConfig, ShiftScaleRotateConfig,
 };
+use crate::source_crop::SourceCropConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-/// The `[augment]` table: `[[augment.ops]]` entries applied in order.
+/// The `[augment]` table: `[[augment.ops]]` entries applied in order, and optionally a
+/// random resized crop (+ flip) drawn on each image's full-resolution source before them
+/// ([`SourceCropConfig`]).
 ///
 /// ```toml
+/// [augment]
+/// random_resized_crop = { scale = [0.08, 1.0], ratio = [0.75, 1.3333] }
+///
 /// [[augment.ops]]
 /// kind = "shift_scale_rotate"
 /// p = 0.5
@@ -27,6 +33,9 @@ pub struct AugmentConfig {
     /// Ops in application order.
     #[serde(default)]
     pub ops: Vec<OpConfig>,
+    /// Random resized crop + flip from the full-resolution source, before the ops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_resized_crop: Option<SourceCropConfig>,
 }
 
 impl AugmentConfig {
@@ -52,6 +61,7 @@ impl AugmentConfig {
                 }),
                 OpConfig::IsoNoise(IsoNoiseConfig::default()),
             ],
+            random_resized_crop: None,
         }
     }
 

@@ -128,3 +128,162 @@ fn trains_on_an_image_folder() {
         [2, 512]
     );
 }
+
+/// A `side x side` checkerboard of 1-pixel squares (red 0/255), green 7.
+fn save_checker(path: &Path, side: u32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    image::RgbImage::from_fn(side, side, |x, y| {
+        image::Rgb([if (x + y) % 2 == 0 { 0 } else { 255 }, 7, 0])
+    })
+    .save(path)
+    .unwrap();
+}
+
+fn cropper(scale: [f64; 2], ratio: [f64; 2], hflip: bool) -> brainlike_augment::SourceCropper {
+    brainlike_augment::SourceCropConfig {
+        scale,
+        ratio,
+        hflip,
+    }
+    .build("augment.random_resized_crop")
+    .unwrap()
+}
+
+#[test]
+fn whole_image_crop_equals_the_eval_resize() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A square source with structure in both directions.
+    let p = tmp.path().join("train/a/0.png");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    image::RgbImage::from_fn(45, 45, |x, y| {
+        image::Rgb([(x * 5) as u8, (y * 5) as u8, ((x * y) % 251) as u8])
+    })
+    .save(&p)
+    .unwrap();
+    let f = ImageFolder::open(&tmp.path().join("train"), 16, false).unwrap();
+    // scale 1 and ratio 1 on a square source: the box is the whole image.
+    let whole = cropper([1.0, 1.0], [1.0, 1.0], false);
+    for seed in 0..5 {
+        assert_eq!(
+            f.decode_source_crop(0, &whole, seed).unwrap(),
+            f.decode(0).unwrap()
+        );
+    }
+    // With the flip on, a flipped draw is the eval image mirrored.
+    let flips = cropper([1.0, 1.0], [1.0, 1.0], true);
+    let eval = f.decode(0).unwrap();
+    let mut seen = [false; 2];
+    for seed in 0..20 {
+        let x = f.decode_source_crop(0, &flips, seed).unwrap();
+        let flipped = x != eval;
+        seen[flipped as usize] = true;
+        if flipped {
+            for c in 0..3 {
+                for y in 0..16 {
+                    for xx in 0..16 {
+                        assert_eq!(x[c * 256 + y * 16 + xx], eval[c * 256 + y * 16 + 15 - xx]);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(seen, [true, true]);
+}
+
+#[test]
+fn source_crop_keeps_full_resolution_detail_and_output_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    save_checker(&tmp.path().join("train/a/0.png"), 64);
+    save(&tmp.path().join("train/b/0.png"), 50, 30);
+    let f = ImageFolder::open(&tmp.path().join("train"), 16, false).unwrap();
+    // Eval: 64 -> 16 averages the 1-pixel checkerboard to grey.
+    let eval = f.decode(0).unwrap();
+    assert!(eval[..256].iter().all(|&r| (100..156).contains(&r)));
+    // A 16x16 box (area 1/16, ratio 1) of the 64x64 source, resized 16 -> 16: the
+    // checkerboard itself, wherever the box lands.
+    let c = cropper([1.0 / 16.0, 1.0 / 16.0], [1.0, 1.0], false);
+    for seed in 0..10 {
+        let x = f.decode_source_crop(0, &c, seed).unwrap();
+        assert_eq!(x.len(), 3 * 256);
+        assert!(
+            x[..256].iter().all(|&r| !(3..=252).contains(&r)),
+            "{:?}",
+            &x[..16]
+        );
+        assert_ne!(x[0], x[1]);
+    }
+    // Any box of a non-square source comes out size x size; same seed, same image.
+    let c = cropper([0.08, 1.0], [0.75, 4.0 / 3.0], true);
+    for seed in 0..10 {
+        let a = f.image_source_crop(1, &c, seed);
+        assert_eq!((a.height, a.width, a.pixels.len()), (16, 16, 3 * 256));
+        assert_eq!(a.pixels, f.image_source_crop(1, &c, seed).pixels);
+    }
+}
+
+#[test]
+fn augmenter_source_crop_is_seeded_by_run_epoch_and_index() {
+    use brainlike_core::data::augment::Augmenter;
+    use brainlike_core::data::batch::{Batcher, Preprocess};
+    let tmp = tempfile::tempdir().unwrap();
+    for k in 0..4 {
+        save_checker(&tmp.path().join(format!("train/a/{k}.png")), 64);
+    }
+    let f = ImageFolder::open(&tmp.path().join("train"), 16, false).unwrap();
+    let cfg = brainlike_augment::AugmentConfig {
+        random_resized_crop: Some(brainlike_augment::SourceCropConfig::default()),
+        ..Default::default()
+    };
+    let aug = Augmenter::new(&cfg, None, 3)
+        .unwrap()
+        .expect("the crop alone makes an augmenter")
+        .for_classes(1);
+    let batcher = Batcher::new(Preprocess::identity(16));
+    let idx = [0, 1, 2, 3];
+    let run = |epoch| aug.host(&batcher, &f, &idx, epoch, 0).unwrap().pixels;
+    let e1 = run(1);
+    assert_eq!(e1.len(), 4 * 3 * 256);
+    assert_eq!(e1, run(1));
+    assert_ne!(e1, run(2));
+    // Identical files, different indices: different crops.
+    assert_ne!(e1[..768], e1[768..1536]);
+}
+
+#[test]
+fn trains_with_the_source_crop() {
+    let tmp = tempfile::tempdir().unwrap();
+    make(tmp.path());
+    let cfg = TrainConfig::load(
+        None,
+        &[
+            "device=\"flex\"".into(),
+            "data.format=\"image_folder\"".into(),
+            format!(
+                "data.dir={}",
+                toml::Value::String(tmp.path().display().to_string())
+            ),
+            "augment.random_resized_crop.scale=[0.08, 1.0]".into(),
+            "model.head=\"decoder\"".into(),
+            "optim.epochs=1".into(),
+            "optim.batch_size=4".into(),
+            "teacher.ratio=0.0".into(),
+            format!(
+                "out_dir={}",
+                toml::Value::String(tmp.path().join("run").display().to_string())
+            ),
+        ],
+    )
+    .unwrap();
+    assert!(cfg.augment.random_resized_crop.is_some());
+    let res = load_resources(&cfg).unwrap();
+    let s = train(&cfg, &res, &TrainOptions::default()).unwrap();
+    assert_eq!(s.epochs, 1);
+    // A misspelled key is an error naming it.
+    let err = TrainConfig::load(
+        None,
+        &["augment.random_resized_crop.scales=[0.1, 1.0]".into()],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("scales"), "{err}");
+}

@@ -21,7 +21,12 @@ pub fn one_op(toml_body: &str) -> Pipeline {
 
 /// Builds a pipeline from op configs.
 pub fn pipeline(ops: Vec<OpConfig>) -> Pipeline {
-    AugmentConfig { ops }.build("augment").unwrap()
+    AugmentConfig {
+        ops,
+        ..Default::default()
+    }
+    .build("augment")
+    .unwrap()
 }
 
 /// All values within `[0, 1]` and finite.

@@ -1,6 +1,7 @@
-//! `brainlike bench`: images/s of training (without and with the teacher) and inference for
-//! every compiled backend, and the PyTorch peer (`bench/cornet_z_peer.py`) on the same model,
-//! step and data, side by side with the ratios.
+//! `brainlike bench`: images/s of training (without and with the teacher for CORnet-Z) and
+//! inference for every compiled backend, and the PyTorch peer (`bench/cornet_z_peer.py`, or
+//! `bench/imagenet_peer.py` for `--model resnet50|efficientnet_b1`) on the same model, step and
+//! data, side by side with the ratios; `--profile` splits the step time by layer kind.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -15,15 +16,29 @@ pub struct BenchArgs {
     /// Backends to measure (default: every one compiled in and present).
     #[arg(long, value_delimiter = ',')]
     pub devices: Vec<String>,
-    /// Batch size of the training step.
-    #[arg(long, default_value_t = 128)]
-    pub batch: usize,
-    /// Timed steps per measurement (after the warm-up).
-    #[arg(long, default_value_t = 20)]
-    pub steps: usize,
-    /// Warm-up steps.
-    #[arg(long, default_value_t = 3)]
-    pub warmup: usize,
+    /// Model: cornet_z (32 px, CIFAR-100 shapes), resnet50 or efficientnet_b1 (1000 classes,
+    /// random tensors).
+    #[arg(long, default_value = "cornet_z")]
+    pub model: String,
+    /// Input side (default: 32 for cornet_z, the model's default input size otherwise: 224
+    /// for resnet50, 240 for efficientnet_b1).
+    #[arg(long)]
+    pub size: Option<usize>,
+    /// Batch size of the training step (default 128 for cornet_z, 32 otherwise).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Inference batch (default 512 for cornet_z, the training batch otherwise).
+    #[arg(long)]
+    pub infer_batch: Option<usize>,
+    /// Timed steps per measurement, after the warm-up (default 20 for cornet_z, 5 otherwise).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Warm-up steps (default 3 for cornet_z, 1 otherwise).
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Also split the training step by layer kind (resnet50, efficientnet_b1).
+    #[arg(long)]
+    pub profile: bool,
     /// Teacher ratio r for the teacher measurement.
     #[arg(long, default_value_t = 0.1)]
     pub ratio: f64,
@@ -39,9 +54,10 @@ pub struct BenchArgs {
     /// Python interpreter for the peer.
     #[arg(long, default_value = "python3")]
     pub python: String,
-    /// The peer script.
-    #[arg(long, default_value = "bench/cornet_z_peer.py")]
-    pub peer_script: PathBuf,
+    /// The peer script (default: bench/cornet_z_peer.py for cornet_z, bench/imagenet_peer.py
+    /// otherwise).
+    #[arg(long)]
+    pub peer_script: Option<PathBuf>,
     /// Classifier head: fc4096 (the paper's) or decoder (CORnet's avg-pool + linear).
     #[arg(long, default_value = "fc4096")]
     pub head: String,
@@ -66,24 +82,53 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     } else {
         args.devices.clone()
     };
-    let cfg = BenchConfig {
-        batch: args.batch,
-        steps: args.steps,
-        warmup: args.warmup,
-        ratio: args.ratio,
-        data_dir: args.data_dir.clone(),
-        infer_batch: 512,
-        head: match args.head.as_str() {
-            "fc4096" => brainlike_core::config::Head::Fc4096,
-            "decoder" => brainlike_core::config::Head::Decoder,
-            other => anyhow::bail!("--head must be fc4096 or decoder, got {other:?}"),
-        },
+    let Some(arch) = brainlike_core::models::Arch::parse(&args.model) else {
+        anyhow::bail!(
+            "--model must be cornet_z, resnet50 or efficientnet_b1, got {:?}",
+            args.model
+        );
+    };
+    let cornet = arch.name() == "cornet_z";
+    if !cornet && arch.name() != "resnet50" && arch.name() != "efficientnet_b1" {
+        anyhow::bail!(
+            "--model must be cornet_z, resnet50 or efficientnet_b1, got {:?}",
+            args.model
+        );
+    }
+    let mut cfg = BenchConfig::for_arch(arch);
+    cfg.batch = args.batch.unwrap_or(cfg.batch);
+    cfg.infer_batch = args
+        .infer_batch
+        .unwrap_or(if cornet { cfg.infer_batch } else { cfg.batch });
+    cfg.steps = args.steps.unwrap_or(cfg.steps);
+    cfg.warmup = args.warmup.unwrap_or(cfg.warmup);
+    cfg.size = args.size.unwrap_or(cfg.size);
+    cfg.ratio = args.ratio;
+    cfg.data_dir = args.data_dir.clone();
+    cfg.head = match args.head.as_str() {
+        "fc4096" => brainlike_core::config::Head::Fc4096,
+        "decoder" => brainlike_core::config::Head::Decoder,
+        other => anyhow::bail!("--head must be fc4096 or decoder, got {other:?}"),
     };
     let mut ours: Vec<BenchResult> = Vec::new();
+    let mut profiles = Vec::new();
     for d in &devices {
         eprintln!("measuring {d} ...");
-        ours.push(run_bench(d, &cfg)?);
+        let r = run_bench(d, &cfg)?;
+        if args.profile {
+            eprintln!("profiling {d} by layer kind ...");
+            let p = brainlike_core::bench::profile::run_profile(d, &cfg)?;
+            profiles.push((d.clone(), p, cfg.batch as f64 / r.train));
+        }
+        ours.push(r);
     }
+    let peer_script = args.peer_script.clone().unwrap_or_else(|| {
+        PathBuf::from(if cornet {
+            "bench/cornet_z_peer.py"
+        } else {
+            "bench/imagenet_peer.py"
+        })
+    });
     let mut peers: Vec<serde_json::Value> = Vec::new();
     if !args.no_peer {
         let mut peer_devices = vec!["cpu"];
@@ -93,24 +138,25 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         for pd in peer_devices {
             eprintln!("measuring the PyTorch peer on {pd} ...");
             let mut cmd = Command::new(&args.python);
-            cmd.arg(&args.peer_script)
+            cmd.arg(&peer_script)
                 .args(["--device", pd, "--threads", &threads.to_string()])
                 .args([
                     "--batch",
-                    &args.batch.to_string(),
+                    &cfg.batch.to_string(),
+                    "--infer-batch",
+                    &cfg.infer_batch.to_string(),
                     "--steps",
-                    &args.steps.to_string(),
-                ])
-                .args([
+                    &cfg.steps.to_string(),
                     "--warmup",
-                    &args.warmup.to_string(),
-                    "--ratio",
-                    &args.ratio.to_string(),
-                    "--head",
-                    &args.head,
+                    &cfg.warmup.to_string(),
                 ]);
-            if let Some(d) = &args.data_dir {
-                cmd.arg("--data-dir").arg(d);
+            if cornet {
+                cmd.args(["--ratio", &args.ratio.to_string(), "--head", &args.head]);
+                if let Some(d) = &args.data_dir {
+                    cmd.arg("--data-dir").arg(d);
+                }
+            } else {
+                cmd.args(["--model", arch.name(), "--size", &cfg.size.to_string()]);
             }
             match cmd.output() {
                 Ok(o) if o.status.success() => {
@@ -128,29 +174,46 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 Err(e) => eprintln!(
                     "peer not run ({} {}): {e}",
                     args.python,
-                    args.peer_script.display()
+                    peer_script.display()
                 ),
             }
         }
     }
-    println!(
-        "CORnet-Z 32x32, {} head, SGD, batch {}, {} timed steps, {} threads, data: {}",
-        args.head,
-        args.batch,
-        args.steps,
-        threads,
-        ours.first().map(|r| r.data.as_str()).unwrap_or("-")
-    );
+    let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+    if cornet {
+        println!(
+            "CORnet-Z 32x32, {} head, SGD, batch {}, inference batch {}, {} timed steps after {}, {} threads, data: {}",
+            args.head,
+            cfg.batch,
+            cfg.infer_batch,
+            cfg.steps,
+            cfg.warmup,
+            threads,
+            ours.first().map(|r| r.data.as_str()).unwrap_or("-")
+        );
+    } else {
+        println!(
+            "{} {}x{}, 1000 classes, SGD lr 0.01 + cross-entropy, batch {}, inference batch {}, {} timed steps after {}, {} threads, random tensors",
+            arch.name(),
+            cfg.size,
+            cfg.size,
+            cfg.batch,
+            cfg.infer_batch,
+            cfg.steps,
+            cfg.warmup,
+            threads
+        );
+    }
     println!(
         "{:<22} {:>12} {:>16} {:>14}",
         "backend", "train img/s", "+teacher img/s", "infer img/s"
     );
     for r in &ours {
         println!(
-            "{:<22} {:>12.0} {:>16.0} {:>14.0}",
+            "{:<22} {:>12.1} {:>16} {:>14.1}",
             format!("brainlike {}", r.device),
             r.train,
-            r.train_teacher,
+            opt(r.train_teacher),
             r.inference
         );
     }
@@ -162,10 +225,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             p["device"].as_str().unwrap_or("?")
         );
         println!(
-            "{:<22} {:>12.0} {:>16.0} {:>14.0}",
+            "{:<22} {:>12.1} {:>16} {:>14.1}",
             name,
             f("train"),
-            f("train_teacher"),
+            opt(p["train_teacher"].as_f64()),
             f("inference")
         );
     }
@@ -176,17 +239,35 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             .iter()
             .filter(|r| (peer_dev == "cuda") == (r.device == "tch-cuda"))
         {
+            let teacher = match (r.train_teacher, p["train_teacher"].as_f64()) {
+                (Some(a), Some(b)) => format!("{:.2}x", a / b),
+                _ => "-".into(),
+            };
             println!(
-                "ratio {:<16} {:>12.2}x {:>15.2}x {:>13.2}x   (brainlike / pytorch {peer_dev})",
+                "ratio {:<16} {:>11.2}x {:>16} {:>13.2}x   (brainlike / pytorch {peer_dev})",
                 r.device,
                 r.train / f("train"),
-                r.train_teacher / f("train_teacher"),
+                teacher,
                 r.inference / f("inference")
             );
         }
     }
+    for (d, p, step_secs) in &profiles {
+        println!(
+            "\n{d}: training step by layer kind ({}, batch {}, {} px; measured step {:.3} s)",
+            arch.name(),
+            cfg.batch,
+            cfg.size,
+            step_secs
+        );
+        print!("{}", p.table(*step_secs));
+    }
     if let Some(path) = &args.json {
-        let json = serde_json::json!({ "brainlike": ours, "pytorch": peers, "threads": threads, "batch": args.batch, "steps": args.steps });
+        let profiles: Vec<_> = profiles
+            .iter()
+            .map(|(d, p, s)| serde_json::json!({ "device": d, "step_secs": s, "profile": p }))
+            .collect();
+        let json = serde_json::json!({ "model": arch.name(), "size": cfg.size, "brainlike": ours, "pytorch": peers, "profiles": profiles, "threads": threads, "batch": cfg.batch, "infer_batch": cfg.infer_batch, "steps": cfg.steps, "warmup": cfg.warmup });
         brainlike_run::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)

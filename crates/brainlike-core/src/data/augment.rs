@@ -1,11 +1,15 @@
 //! Training batches through the augmentation pipeline and the batch-level mix
-//! ([`brainlike_augment`]): per-sample ops on worker threads (rayon), seeded by
+//! ([`brainlike_augment`]): with `[augment] random_resized_crop`, each image is first the
+//! data set's random resized crop of its full-resolution source
+//! ([`Dataset::image_source_crop`]); then per-sample ops on worker threads (rayon), seeded by
 //! `(run seed, epoch, data-set index)` so a resumed run sees the same images, then CutMix or
 //! Foreground-CutMix on the batch (seeded by `(run seed, epoch, step)`), giving soft targets.
 //! Without ops and without a mix the plain [`Batcher::batch`] path runs (bit for bit the
 //! unaugmented run).
 
-use brainlike_augment::{AugmentConfig, Image, MixConfig, Pipeline, mix_batch, sample_seed};
+use brainlike_augment::{
+    AugmentConfig, Image, MixConfig, Pipeline, SourceCropper, mix_batch, sample_seed,
+};
 use burn::tensor::Device;
 use rayon::prelude::*;
 
@@ -17,6 +21,7 @@ use crate::train::step::Batch;
 /// The augmentation of a run: a validated pipeline and an optional mix.
 #[derive(Debug)]
 pub struct Augmenter {
+    source_crop: Option<SourceCropper>,
     pipeline: Pipeline,
     mix: Option<MixConfig>,
     seed: u64,
@@ -25,6 +30,9 @@ pub struct Augmenter {
 
 /// Stream tag of the batch-level mix seeds (per-sample seeds use [`sample_seed`]).
 const MIX_STREAM: u64 = 0x4d49_5843_5554; // "MIXCUT"
+/// Stream tag of the source-crop seeds (its own stream, so adding the crop leaves the ops'
+/// draws unchanged).
+const SOURCE_CROP_STREAM: u64 = 0x5253_5243_524f; // "RSRCRO"
 
 impl Augmenter {
     /// Builds the pipeline from `[augment]` and checks `[mix]`; `None` when neither does
@@ -44,10 +52,20 @@ impl Augmenter {
                 msg: e.to_string(),
             })?;
         }
-        if pipeline.is_empty() && mix.is_none() {
+        let source_crop = augment
+            .random_resized_crop
+            .as_ref()
+            .map(|c| c.build("augment.random_resized_crop"))
+            .transpose()
+            .map_err(|e| Error::Config {
+                origin: "augment".into(),
+                msg: e.to_string(),
+            })?;
+        if pipeline.is_empty() && mix.is_none() && source_crop.is_none() {
             return Ok(None);
         }
         Ok(Some(Self {
+            source_crop,
             pipeline,
             mix: mix.cloned(),
             seed,
@@ -89,7 +107,14 @@ impl Augmenter {
         let mut images: Vec<Image> = indices
             .par_iter()
             .map(|&i| {
-                let img = data.image(i);
+                let img = match &self.source_crop {
+                    Some(c) => data.image_source_crop(
+                        i,
+                        c,
+                        sample_seed(self.seed ^ SOURCE_CROP_STREAM, epoch as u64, i as u64),
+                    ),
+                    None => data.image(i),
+                };
                 let mut x = Image::from_planar_u8(&img.pixels, 3, img.height, img.width)
                     .map_err(|e| Error::Other(format!("{} image {i}: {e}", data.name())))?;
                 self.pipeline

@@ -30,6 +30,27 @@ pub trait Dataset: Send + Sync {
     }
     /// Image `i`.
     fn image(&self, i: usize) -> ImageRef<'_>;
+    /// Image `i` as a train-time random resized crop of its full-resolution source
+    /// (`[augment] random_resized_crop`): the box `cropper` draws for `seed` on the source,
+    /// resized to the size [`Dataset::image`] gives (antialiased bilinear), flipped when drawn.
+    /// The default takes [`Dataset::image`] as the source (right for in-memory data sets such as
+    /// CIFAR-100, whose stored images are the source); image folders crop the decoded file.
+    fn image_source_crop(
+        &self,
+        i: usize,
+        cropper: &brainlike_augment::SourceCropper,
+        seed: u64,
+    ) -> ImageRef<'_> {
+        let img = self.image(i);
+        let src = super::image::from_planar(&img.pixels, img.height, img.width);
+        let pixels = super::image::source_crop(src, cropper, seed, img.height, img.width)
+            .unwrap_or_else(|e| panic!("{} image {i}: {e}", self.name()));
+        ImageRef {
+            pixels: Cow::Owned(pixels),
+            height: img.height,
+            width: img.width,
+        }
+    }
     /// Class of image `i` (index into [`Dataset::classes`]).
     fn label(&self, i: usize) -> usize;
     /// Class names.

@@ -7,9 +7,10 @@
 //! `skip_bad` such files are left out and counted instead. Images are decoded on access
 //! (each call to [`Dataset::image`], on rayon's workers), resized so that the shorter side is
 //! `size / crop_fraction` and centre-cropped to `size x size` — torchvision's
-//! `Resize(int) + CenterCrop` — in one antialiased bilinear pass (`fast_image_resize`). Training-time
-//! random crops and flips come from `[[augment.ops]]` on top (`random_resized_crop`,
-//! `horizontal_flip`).
+//! `Resize(int) + CenterCrop` — in one antialiased bilinear pass (`fast_image_resize`). With
+//! `[augment] random_resized_crop` the training images are instead torchvision's
+//! `RandomResizedCrop(size, scale, ratio)` + `RandomHorizontalFlip()` drawn on the decoded
+//! file at its full resolution ([`Dataset::image_source_crop`]); `[[augment.ops]]` run on top.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -194,41 +195,44 @@ impl ImageFolder {
         &self.files
     }
 
+    /// Decodes image `i` at its full resolution.
+    pub fn decode_source(&self, i: usize) -> Result<image::RgbImage> {
+        let p = &self.files[i];
+        Ok(image::open(p)
+            .map_err(|e| Error::format(p, "whole file", format!("a PNG or JPEG image ({e})")))?
+            .to_rgb8())
+    }
+
     /// Decodes image `i`: shorter side to `size / crop`, centre crop, planar RGB bytes.
     pub fn decode(&self, i: usize) -> Result<Vec<u8>> {
-        let p = &self.files[i];
-        let img = image::open(p)
-            .map_err(|e| Error::format(p, "whole file", format!("a PNG or JPEG image ({e})")))?
-            .to_rgb8();
+        let img = self.decode_source(i)?;
         let s = self.size;
         // Shorter side to `s / crop`, then the centre `s` square: the same as cropping the
         // centre square of side `s / scale` from the source and resizing it to `s` (one
         // SIMD convolution pass, bilinear with antialiasing as PIL's and torchvision's).
         let (w, h) = img.dimensions();
         let short = (s as f64 / self.crop_fraction).max(s as f64);
-        let scale = short / w.min(h) as f64;
-        let side = s as f64 / scale;
+        // Source pixels per output pixel: exactly the shorter side when the crop is 1.
+        let side = w.min(h) as f64 * s as f64 / short;
         let (left, top) = ((w as f64 - side) / 2.0, (h as f64 - side) / 2.0);
-        let src = image::DynamicImage::ImageRgb8(img);
-        let mut dst = image::DynamicImage::new_rgb8(s as u32, s as u32);
-        let opts = fast_image_resize::ResizeOptions::new()
-            .resize_alg(fast_image_resize::ResizeAlg::Convolution(
-                fast_image_resize::FilterType::Bilinear,
-            ))
-            .crop(left, top, side, side);
-        fast_image_resize::Resizer::new()
-            .resize(&src, &mut dst, &opts)
-            .map_err(|e| Error::format(p, "pixels", format!("a resizable image ({e})")))?;
-        let img = dst.to_rgb8();
-        // Interleaved RGB to planar.
-        let plane = s * s;
-        let mut out = vec![0u8; 3 * plane];
-        for (i, px) in img.pixels().enumerate() {
-            for c in 0..3 {
-                out[c * plane + i] = px[c];
-            }
-        }
-        Ok(out)
+        let img = super::image::resize_box(img, (left, top, side, side), s, s).map_err(|e| {
+            Error::format(&self.files[i], "pixels", format!("a resizable image ({e})"))
+        })?;
+        Ok(super::image::to_planar(&img, false))
+    }
+
+    /// Decodes image `i` and takes the train-time random resized crop of its full-resolution
+    /// source ([`Dataset::image_source_crop`]), `size x size`, planar RGB bytes.
+    pub fn decode_source_crop(
+        &self,
+        i: usize,
+        cropper: &brainlike_augment::SourceCropper,
+        seed: u64,
+    ) -> Result<Vec<u8>> {
+        let img = self.decode_source(i)?;
+        super::image::source_crop(img, cropper, seed, self.size, self.size).map_err(|e| {
+            Error::format(&self.files[i], "pixels", format!("a resizable image ({e})"))
+        })
     }
 }
 
@@ -245,6 +249,24 @@ impl Dataset for ImageFolder {
     /// after its header) stops the run with the file named.
     fn image(&self, i: usize) -> ImageRef<'_> {
         let pixels = self.decode(i).unwrap_or_else(|e| panic!("{e}"));
+        ImageRef {
+            pixels: Cow::Owned(pixels),
+            height: self.size,
+            width: self.size,
+        }
+    }
+
+    /// The crop is drawn on the decoded file at its own resolution, then resized to
+    /// `size x size` (not a crop of the evaluation image).
+    fn image_source_crop(
+        &self,
+        i: usize,
+        cropper: &brainlike_augment::SourceCropper,
+        seed: u64,
+    ) -> ImageRef<'_> {
+        let pixels = self
+            .decode_source_crop(i, cropper, seed)
+            .unwrap_or_else(|e| panic!("{e}"));
         ImageRef {
             pixels: Cow::Owned(pixels),
             height: self.size,

@@ -13,7 +13,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 
 use super::layers::activation::silu;
-use super::layers::{BatchNorm2d, DropPath, SqueezeExcite, conv2d};
+use super::layers::{BatchNorm2d, DropPath, SqueezeExcite, conv_forward, conv2d};
 use super::registry::{Backbone, Depth, ModelSpec, Normalization, Tap, TapSpec};
 use crate::config::ModelConfig;
 
@@ -162,9 +162,9 @@ impl Block {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
             Block::Ds(b) => {
-                let y = silu(b.bn1.forward(b.conv_dw.forward(x.clone())));
+                let y = silu(b.bn1.forward(conv_forward(&b.conv_dw, x.clone())));
                 let y = b.se.forward(y);
-                let y = b.bn2.forward(b.conv_pw.forward(y));
+                let y = b.bn2.forward(conv_forward(&b.conv_pw, y));
                 if b.has_skip {
                     b.drop_path.forward(y) + x
                 } else {
@@ -172,10 +172,10 @@ impl Block {
                 }
             }
             Block::Ir(b) => {
-                let y = silu(b.bn1.forward(b.conv_pw.forward(x.clone()))); // [batch, mid, h, w]
-                let y = silu(b.bn2.forward(b.conv_dw.forward(y)));
+                let y = silu(b.bn1.forward(conv_forward(&b.conv_pw, x.clone()))); // [batch, mid, h, w]
+                let y = silu(b.bn2.forward(conv_forward(&b.conv_dw, y)));
                 let y = b.se.forward(y);
-                let y = b.bn3.forward(b.conv_pwl.forward(y)); // [batch, c_out, h', w']
+                let y = b.bn3.forward(conv_forward(&b.conv_pwl, y)); // [batch, c_out, h', w']
                 if b.has_skip {
                     b.drop_path.forward(y) + x
                 } else {
@@ -375,7 +375,7 @@ impl Backbone for EfficientNetB1 {
         stop_after: Option<Tap>,
         at: &mut dyn FnMut(Tap, Tensor<4>) -> Tensor<4>,
     ) -> Tensor<4> {
-        let mut x = silu(self.bn1.forward(self.conv_stem.forward(x))); // [batch, 32, s/2, s/2]
+        let mut x = silu(self.bn1.forward(conv_forward(&self.conv_stem, x))); // [batch, 32, s/2, s/2]
         for (i, stage) in self.blocks.iter().enumerate() {
             for blk in stage {
                 x = blk.forward(x);
@@ -386,7 +386,7 @@ impl Backbone for EfficientNetB1 {
                 return x;
             }
         }
-        let x = silu(self.bn2.forward(self.conv_head.forward(x))); // [batch, 1280, s/32, s/32]
+        let x = silu(self.bn2.forward(conv_forward(&self.conv_head, x))); // [batch, 1280, s/32, s/32]
         at(Tap::from_static(TAPS[7]), x)
     }
 }

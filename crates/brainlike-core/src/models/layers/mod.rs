@@ -14,6 +14,6 @@ pub mod pool;
 pub mod squeeze_excite;
 
 pub use batch_norm::BatchNorm2d;
-pub use conv2d::conv2d;
+pub use conv2d::{conv2d, forward as conv_forward};
 pub use drop_path::DropPath;
 pub use squeeze_excite::SqueezeExcite;

@@ -8,7 +8,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 
 use super::activation::{sigmoid, silu};
-use super::conv2d::conv2d;
+use super::conv2d::{conv2d, forward as conv_forward};
 use super::pool::global_avg_pool;
 
 /// Channel attention over `[batch, c, h, w]`.
@@ -39,8 +39,8 @@ impl SqueezeExcite {
     /// - input and output `[batch, c, h, w]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let s = global_avg_pool(x.clone()); // [batch, c, 1, 1]
-        let s = silu(self.conv_reduce.forward(s)); // [batch, rd, 1, 1]
-        let gate = sigmoid(self.conv_expand.forward(s)); // [batch, c, 1, 1]
+        let s = silu(conv_forward(&self.conv_reduce, s)); // [batch, rd, 1, 1]
+        let gate = sigmoid(conv_forward(&self.conv_expand, s)); // [batch, c, 1, 1]
         x * gate
     }
 }
