@@ -160,30 +160,10 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
         .to_device(&device);
     let y = labels.clone().narrow(0, 0, cfg.batch).to_device(&device);
     let mut time_train = |step: &mut crate::train::Step, model: &mut Option<Network>| -> f64 {
-        let mut last = None;
-        let mut t0 = Instant::now();
-        for i in 0..cfg.warmup + cfg.steps {
-            if i == cfg.warmup {
-                if let Some(s) = last.take() {
-                    let _: f32 = Tensor::<1>::into_scalar(s);
-                }
-                t0 = Instant::now();
-            }
-            let (m, stats) = step.run(
-                model.take().expect("model"),
-                &mut optim,
-                Batch::hard(x.clone(), y.clone()),
-                0.01,
-                1,
-                i as u64,
-            );
-            *model = Some(m);
-            last = Some(stats.ce);
-        }
-        if let Some(s) = last {
-            let _: f32 = s.into_scalar();
-        }
-        (cfg.steps * cfg.batch) as f64 / t0.elapsed().as_secs_f64()
+        let m = model.take().expect("model");
+        let (secs, m) = timed_loop(step, &mut optim, m, &x, &y, cfg.warmup, cfg.steps);
+        *model = Some(m);
+        (cfg.steps * cfg.batch) as f64 / secs
     };
     let mut slot = Some(model);
     let train = time_train(&mut ce_only, &mut slot);
@@ -270,11 +250,27 @@ pub fn time_steps(
     let pre = Preprocess::identity(cfg.size);
     let mut step = build_step(tcfg, None, None, &model, &pre, device)?;
     let mut optim = build_optimizer(&tcfg.optim);
+    let (secs, model) = timed_loop(&mut step, &mut optim, model, x, y, cfg.warmup, cfg.steps);
+    Ok((secs / cfg.steps.max(1) as f64, model))
+}
+
+/// `warmup` untimed then `steps` timed training steps (lr 0.01, epoch 1) on one batch; the
+/// clock starts after a host read of the last warm-up loss and stops after one of the last
+/// timed loss (asynchronous backends have finished). Returns the timed seconds and the model.
+fn timed_loop(
+    step: &mut crate::train::Step,
+    optim: &mut burn::optim::ModuleOptimizer,
+    model: Network,
+    x: &Tensor<4>,
+    y: &Tensor<1, Int>,
+    warmup: usize,
+    steps: usize,
+) -> (f64, Network) {
     let mut model = Some(model);
     let mut last = None;
     let mut t0 = Instant::now();
-    for i in 0..cfg.warmup + cfg.steps {
-        if i == cfg.warmup {
+    for i in 0..warmup + steps {
+        if i == warmup {
             if let Some(s) = last.take() {
                 let _: f32 = Tensor::<1>::into_scalar(s);
             }
@@ -282,7 +278,7 @@ pub fn time_steps(
         }
         let (m, stats) = step.run(
             model.take().expect("model"),
-            &mut optim,
+            optim,
             Batch::hard(x.clone(), y.clone()),
             0.01,
             1,
@@ -294,10 +290,7 @@ pub fn time_steps(
     if let Some(s) = last {
         let _: f32 = s.into_scalar();
     }
-    Ok((
-        t0.elapsed().as_secs_f64() / cfg.steps.max(1) as f64,
-        model.expect("model"),
-    ))
+    (t0.elapsed().as_secs_f64(), model.expect("model"))
 }
 
 /// ResNet-50 / EfficientNet-B1: SGD (lr 0.01, the trainer's defaults otherwise) with
