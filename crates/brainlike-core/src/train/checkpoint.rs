@@ -281,14 +281,14 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The extra network `name` (saved by [`save`]'s `extra`) loaded into `template`; None when
-    /// the checkpoint has none of that name.
-    pub fn extra(&self, name: &str, template: Network) -> Result<Option<Network>> {
-        let Some(bytes) = self.extra.get(name) else {
+    /// The extra network `name` (saved by [`save`]'s `extra`) loaded into `template` (taken:
+    /// each is loaded once); None when the checkpoint has none of that name.
+    pub fn extra(&mut self, name: &str, template: Network) -> Result<Option<Network>> {
+        let Some(bytes) = self.extra.remove(name) else {
             return Ok(None);
         };
         let path = self.dir.join(format!("{name}.bpk"));
-        network_from(bytes.clone(), template, &path).map(Some)
+        network_from(bytes, template, &path).map(Some)
     }
 }
 

@@ -114,7 +114,7 @@ impl Frozen {
         // Layers in forward order.
         let mut layers: Vec<&str> = Vec::new();
         for e in &entries {
-            if layers.last() != Some(&e.layer()) && !layers.contains(&e.layer()) {
+            if !layers.contains(&e.layer()) {
                 layers.push(e.layer());
             }
         }

@@ -306,7 +306,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     // Training seconds of earlier invocations (summary.json counts them all).
     let mut seconds_before = 0.0;
     if opts.resume && !checkpoint::list(out).is_empty() {
-        let loaded =
+        let mut loaded =
             checkpoint::load_latest(out, model, optim)?.expect("a complete checkpoint is listed");
         for h in &mut step.hooks {
             let template = Network::new(
@@ -341,6 +341,12 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         derive_seed(cfg.seed, &[stream::AUGMENT]),
     )?
     .map(|a| Arc::new(a.for_classes(classes)));
+    // SWA anneals from the rate scheduled at its first minibatch.
+    let lr_at_swa_start = learning_rate(
+        &cfg.optim,
+        ((cfg.averaging.start_epoch.max(1) - 1) * steps_per_epoch) as u64,
+        steps_per_epoch,
+    );
     let run_start = Instant::now();
     let (start_steps, mut last_checkpoint) = (steps, Instant::now());
     for epoch in start_epoch..=cfg.optim.epochs {
@@ -399,11 +405,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             let lr = swa_learning_rate(
                 &cfg.averaging,
                 learning_rate(&cfg.optim, minibatch, steps_per_epoch),
-                learning_rate(
-                    &cfg.optim,
-                    ((cfg.averaging.start_epoch.max(1) - 1) * steps_per_epoch) as u64,
-                    steps_per_epoch,
-                ),
+                lr_at_swa_start,
                 minibatch,
                 steps_per_epoch as u64,
             );
@@ -589,6 +591,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             &eval_batcher,
             &pre,
             &device,
+            &base_device,
             &rows,
         )?),
         None => None,
@@ -627,6 +630,7 @@ fn finish_average(
     eval_batcher: &Batcher,
     pre: &Preprocess,
     device: &Device,
+    base_device: &Device,
     rows: &[EpochMetrics],
 ) -> Result<(Network, f64)> {
     let out = cfg.out_dir.as_path();
@@ -647,8 +651,7 @@ fn finish_average(
         avg
     };
     let n_test = limit(cfg.data.test_limit, res.test.len());
-    let base = avg.devices().first().cloned().unwrap_or_default();
-    let ev = eval::evaluate(&avg, &*res.test, n_test, eval_batcher, &base);
+    let ev = eval::evaluate(&avg, &*res.test, n_test, eval_batcher, base_device);
     super::export::save_safetensors(
         &last.valid(),
         &out.join("weights_last.safetensors"),
