@@ -237,3 +237,158 @@ fn divergence_stops_the_run() {
     assert!(!run_dir.join("weights.safetensors").exists());
     assert!(!run_dir.join("summary.json").exists());
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// `metrics.csv` without its wall-clock columns (`seconds`, `images_per_sec`).
+fn metrics_without_clock(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| !matches!(header[i], "seconds" | "images_per_sec"))
+        .collect();
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            keep.iter().map(|&i| f[i]).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
+/// kill -9 at several moments of a run with mid-epoch checkpoints (inside epoch 1 after a
+/// mid-epoch checkpoint, while a checkpoint file is being written, around the end of epoch 2
+/// and its evaluation): each time `--resume` continues, and the finished run has the weights
+/// and metrics of an uninterrupted one, bit for bit, with no temporary file left behind.
+#[test]
+fn kill_9_at_several_moments_resumes_bit_equal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir();
+    let dd = data.to_str().unwrap();
+    let common = [
+        "--device",
+        "flex",
+        "--offline",
+        "--data-dir",
+        dd,
+        "--set",
+        "data.train_limit=256",
+        "--set",
+        "data.test_limit=200",
+        "--set",
+        "optim.batch_size=64",
+        "--set",
+        "optim.epochs=3",
+        "--set",
+        "teacher.ratio=0.1",
+        "--set",
+        "checkpoint.every_steps=1",
+    ];
+    let whole = tmp.path().join("whole");
+    let mut args = vec!["train", "--out-dir", whole.to_str().unwrap()];
+    args.extend(common);
+    let (ok, _, err) = run(&args);
+    assert!(ok, "{err}");
+
+    let killed = tmp.path().join("killed");
+    let kd = killed.to_str().unwrap().to_string();
+    let ckpts = killed.join("checkpoints");
+    let has = |name: &str| ckpts.join(name).join("state.json").is_file();
+    let writing = || {
+        files_under(&ckpts)
+            .iter()
+            .any(|p| p.to_string_lossy().contains(".tmp-"))
+    };
+    type Moment<'a> = (&'a str, Box<dyn Fn() -> bool + 'a>);
+    let moments: Vec<Moment> = vec![
+        (
+            "inside epoch 1",
+            Box::new(|| has("epoch-0001-batch-000002")),
+        ),
+        ("during a checkpoint write", Box::new(writing)),
+        (
+            "at the end of epoch 2",
+            Box::new(|| has("epoch-0002-batch-000003")),
+        ),
+    ];
+    let mut kills = 0;
+    for (k, (what, moment)) in moments.iter().enumerate() {
+        let mut a: Vec<&str> = if k == 0 {
+            vec!["train", "--out-dir", &kd]
+        } else {
+            vec!["train", "--resume", &kd]
+        };
+        a.extend(common);
+        let mut child = Command::new(BIN)
+            .args(&a)
+            .env_remove("BRAINLIKE_DATA")
+            .stderr(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        loop {
+            if moment() {
+                child.kill().unwrap(); // SIGKILL
+                kills += 1;
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                eprintln!("note: the run ended before the moment '{what}' was seen");
+                break;
+            }
+            assert!(
+                t0.elapsed().as_secs() < 600,
+                "the moment '{what}' never came"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let _ = child.wait();
+    }
+    assert!(kills >= 2, "only {kills} kills landed");
+    let mut a = vec!["train", "--resume", kd.as_str()];
+    a.extend(common);
+    let (ok, _, err) = run(&a);
+    assert!(ok, "{err}");
+
+    assert_eq!(
+        metrics_without_clock(&whole.join("metrics.csv")),
+        metrics_without_clock(&killed.join("metrics.csv"))
+    );
+    let tensors = |p: &Path| {
+        let b = std::fs::read(p).unwrap();
+        let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+        (b.len() - 8 - n, b[8 + n..].to_vec())
+    };
+    // Same tensor bytes (the header's metadata names the run directory, so the whole file
+    // differs there).
+    assert!(
+        tensors(&whole.join("weights.safetensors")) == tensors(&killed.join("weights.safetensors")),
+        "the run killed three times differs from the uninterrupted one"
+    );
+    let leftovers: Vec<PathBuf> = files_under(&killed)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&ckpts)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["epoch-0002", "epoch-0003"]);
+}

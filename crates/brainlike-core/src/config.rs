@@ -509,12 +509,30 @@ impl TeacherConfig {
 pub struct CheckpointConfig {
     /// Keep the newest K epoch checkpoints (0 = keep all).
     pub keep: usize,
-    /// Minimum minutes between checkpoints: 0 (the default) writes one after every epoch;
-    /// otherwise an epoch-end checkpoint is skipped until this many minutes have passed since
-    /// the last one (the final epoch's is always written). Checkpoints are taken at epoch ends
-    /// only: a resumed run repeats the interrupted epoch and stays bit-equal to an
-    /// uninterrupted one.
+    /// Minimum minutes between epoch-end checkpoints: 0 (the default) writes one after every
+    /// epoch; otherwise an epoch-end checkpoint is skipped until this many minutes have passed
+    /// since the last one (the final epoch's is always written).
     pub every_minutes: f64,
+    /// Also checkpoint inside an epoch, after every N minibatches (0 = off, the default).
+    pub every_steps: usize,
+    /// Also checkpoint inside an epoch, once this many minutes have passed since the last
+    /// checkpoint (0 = off, the default): a kill loses at most about this much training.
+    ///
+    /// With either mid-epoch key on, the backend's random generator (dropout, drop path) is
+    /// re-seeded at every minibatch after an epoch's first from (seed, epoch, minibatch)
+    /// instead of only at the epoch's start,
+    /// so that a run resumed mid-epoch continues bit for bit. Models without dropout or drop
+    /// path train identically with or without mid-epoch checkpoints; with dropout the masks
+    /// differ (not their distribution). Only the newest mid-epoch checkpoint is kept, as
+    /// `checkpoints/epoch-EEEE-batch-BBBBBB/`, and removed once its epoch's end is saved.
+    pub within_epoch_minutes: f64,
+}
+
+impl CheckpointConfig {
+    /// Whether checkpoints are also written inside epochs.
+    pub fn within_epoch(&self) -> bool {
+        self.every_steps > 0 || self.within_epoch_minutes > 0.0
+    }
 }
 
 impl Default for CheckpointConfig {
@@ -522,6 +540,8 @@ impl Default for CheckpointConfig {
         Self {
             keep: 2,
             every_minutes: 0.0,
+            every_steps: 0,
+            within_epoch_minutes: 0.0,
         }
     }
 }
@@ -695,6 +715,23 @@ impl TrainConfig {
                 "checkpoint.every_minutes must be a finite number >= 0, got {}",
                 self.checkpoint.every_minutes
             ));
+        }
+        let m = self.checkpoint.within_epoch_minutes;
+        if !m.is_finite() || m < 0.0 {
+            return bad(format!(
+                "checkpoint.within_epoch_minutes must be a finite number >= 0, got {m}"
+            ));
+        }
+        if self.checkpoint.within_epoch()
+            && self.adversarial.method == crate::train::transform::Method::Free
+        {
+            return bad(
+                "checkpoint.every_steps / checkpoint.within_epoch_minutes cannot be used with \
+                 adversarial.method = \"free\": its perturbation carries from minibatch to \
+                 minibatch and is not checkpointed; use epoch-end checkpoints \
+                 (checkpoint.every_minutes)"
+                    .into(),
+            );
         }
         let a = &self.averaging;
         if a.start_epoch < 1 || a.start_epoch > self.optim.epochs {
@@ -1087,6 +1124,14 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
         "minutes between (epoch-end) checkpoints; 0 = after every epoch",
     ),
     (
+        "checkpoint.every_steps",
+        "also checkpoint inside epochs every N minibatches (0 = off; re-seeds dropout per minibatch)",
+    ),
+    (
+        "checkpoint.within_epoch_minutes",
+        "also checkpoint inside epochs when this many minutes have passed (0 = off; re-seeds dropout per minibatch)",
+    ),
+    (
         "adversarial.method",
         "adversarial training: none | pgd | fgsm_rs | free",
     ),
@@ -1332,6 +1377,8 @@ mod tests {
             "teacher.split_seed",
             "checkpoint.keep",
             "checkpoint.every_minutes",
+            "checkpoint.every_steps",
+            "checkpoint.within_epoch_minutes",
             "averaging.bn_images",
             "averaging.swa_lr",
         ];

@@ -590,3 +590,162 @@ fn swa_resumes_bit_equal_and_its_weights_are_the_mean_of_the_averaged_epochs() {
 fn ema_resumes_bit_equal() {
     resume_matches(&["averaging.kind=\"ema\"", "averaging.ema_decay=0.9"]);
 }
+
+fn metrics_match(a: &std::path::Path, b: &std::path::Path) {
+    let (ra, rb) = (
+        read_csv(&a.join("metrics.csv")).unwrap(),
+        read_csv(&b.join("metrics.csv")).unwrap(),
+    );
+    assert_eq!(ra.len(), rb.len());
+    for (x, y) in ra.iter().zip(&rb) {
+        assert_eq!(
+            (
+                x.train_loss,
+                x.train_acc,
+                x.test_loss,
+                x.test_acc,
+                x.teacher_loss,
+                x.lambda
+            ),
+            (
+                y.train_loss,
+                y.train_acc,
+                y.test_loss,
+                y.test_acc,
+                y.teacher_loss,
+                y.lambda
+            ),
+            "epoch {}",
+            x.epoch
+        );
+    }
+}
+
+/// Mid-epoch checkpoints (`checkpoint.every_steps`): a run stopped inside an epoch, resumed,
+/// stopped again inside the same epoch and resumed ends bit-equal to an uninterrupted run
+/// (dropout, the teacher's pair stream, EMA and the epoch's running sums all continue exactly);
+/// a damaged mid-epoch checkpoint falls back to the epoch-end one and still ends bit-equal.
+#[test]
+fn mid_epoch_resume_is_bit_equal_with_dropout_teacher_and_ema() {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = small_config(dir.path().join("a"));
+    a.checkpoint.every_steps = 1;
+    a.averaging.kind = brainlike_core::config::AveragingKind::Ema;
+    a.averaging.ema_decay = 0.9;
+    assert_eq!(a.model.head, Head::Fc4096, "the head with dropout");
+    let res = load_resources_with(&a, cifar()).unwrap();
+    train(&a, &res, &TrainOptions::default()).unwrap();
+    // 256 images in minibatches of 64: 4 per epoch; nothing mid-epoch is left at the end.
+    let ckpts = a.out_dir.join("checkpoints");
+    let names = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&ckpts), ["epoch-0002", "epoch-0003"]);
+
+    let mut b = a.clone();
+    b.out_dir = dir.path().join("b");
+    let stop = |k: usize, resume: bool| {
+        train(
+            &b,
+            &res,
+            &TrainOptions {
+                resume,
+                stop_after_batches: Some(k),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    // Epoch 1 (4 minibatches) and 2 of epoch 2.
+    assert_eq!(stop(6, false).epochs, 1);
+    let bckpts = b.out_dir.join("checkpoints");
+    assert_eq!(names(&bckpts), ["epoch-0001", "epoch-0002-batch-000002"]);
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(bckpts.join("epoch-0002-batch-000002/state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["epoch"], 1);
+    assert_eq!(state["steps"], 6);
+    assert_eq!(state["within"]["batches"], 2);
+    // One more minibatch: the older mid-epoch checkpoint is replaced.
+    assert_eq!(stop(1, true).epochs, 1);
+    assert_eq!(names(&bckpts), ["epoch-0001", "epoch-0002-batch-000003"]);
+    train(
+        &b,
+        &res,
+        &TrainOptions {
+            resume: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(names(&bckpts), ["epoch-0002", "epoch-0003"]);
+    assert!(
+        tensors(&a.out_dir.join("weights.safetensors"))
+            == tensors(&b.out_dir.join("weights.safetensors")),
+        "a run resumed twice inside epoch 2 differs from the uninterrupted run"
+    );
+    metrics_match(&a.out_dir, &b.out_dir);
+
+    // A damaged mid-epoch checkpoint: resumed from the end of epoch 1 instead, still equal.
+    let mut c = a.clone();
+    c.out_dir = dir.path().join("c");
+    train(
+        &c,
+        &res,
+        &TrainOptions {
+            stop_after_batches: Some(7),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    damage(
+        &c.out_dir
+            .join("checkpoints/epoch-0002-batch-000003/model.bpk"),
+        1000,
+    );
+    train(
+        &c,
+        &res,
+        &TrainOptions {
+            resume: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        tensors(&a.out_dir.join("weights.safetensors"))
+            == tensors(&c.out_dir.join("weights.safetensors")),
+        "a run resumed past a damaged mid-epoch checkpoint differs from the uninterrupted run"
+    );
+    metrics_match(&a.out_dir, &c.out_dir);
+}
+
+/// Without dropout (CORnet's decoder head), mid-epoch checkpoints change nothing: the same
+/// weights and metrics as a run that checkpoints at epoch ends only.
+#[test]
+fn mid_epoch_checkpoints_change_nothing_without_dropout() {
+    let _guard = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = small_config(dir.path().join("a"));
+    a.model.head = Head::Decoder;
+    a.optim.epochs = 2;
+    let res = load_resources_with(&a, cifar()).unwrap();
+    train(&a, &res, &TrainOptions::default()).unwrap();
+    let mut b = a.clone();
+    b.out_dir = dir.path().join("b");
+    b.checkpoint.every_steps = 2;
+    train(&b, &res, &TrainOptions::default()).unwrap();
+    assert!(
+        tensors(&a.out_dir.join("weights.safetensors"))
+            == tensors(&b.out_dir.join("weights.safetensors")),
+        "mid-epoch checkpoints changed the weights of a model without dropout"
+    );
+    metrics_match(&a.out_dir, &b.out_dir);
+}

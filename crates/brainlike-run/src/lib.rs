@@ -31,7 +31,10 @@ pub mod status;
 pub mod summary;
 
 pub use atomic::{sweep_stale_temps, write_atomic};
-pub use checkpoints::{checkpoint_dir, latest_checkpoint, list_checkpoints, prune_checkpoints};
+pub use checkpoints::{
+    checkpoint_dir, latest_checkpoint, list_checkpoints, list_within_epoch, prune_checkpoints,
+    prune_within_epoch, within_epoch_dir,
+};
 pub use config::{RunConfig, flatten_toml};
 pub use dir::RunDir;
 pub use error::{Result, RunError};

@@ -77,6 +77,7 @@ impl Runner for InProcessRunner {
             stop_after: None,
             weights: None,
             log_lines: false,
+            ..Default::default()
         };
         let s = pool
             .install(|| train(&cfg, &res, &opts))

@@ -103,7 +103,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             cfg.out_dir.display()
         );
     }
-    if args.resume.is_some() && brainlike_core::train::checkpoint::list(&cfg.out_dir).is_empty() {
+    if args.resume.is_some() && !brainlike_core::train::checkpoint::any(&cfg.out_dir) {
         eprintln!(
             "warning: {} has no checkpoint (the run stopped before its first epoch ended): \
              starting it from epoch 1",
@@ -175,6 +175,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         stop_after: None,
         weights: args.init.clone(),
         log_lines: !std::io::stderr().is_terminal(),
+        ..Default::default()
     };
     let s = train(&cfg, &res, &opts)?;
     println!("{}", serde_json::to_string_pretty(&s)?);

@@ -1,5 +1,5 @@
-//! Per-epoch checkpoints: model (burnpack, parameter ids kept so optimiser state matches),
-//! optimiser state, and the metrics so far. Every file is written atomically and `state.json`
+//! Checkpoints after epochs (and, when configured, inside them): model (burnpack, parameter
+//! ids kept so optimiser state matches), optimiser state, and the metrics so far. Every file is written atomically and `state.json`
 //! last, so a checkpoint without `state.json` is incomplete and ignored.
 //!
 //! `state.json` also records the SHA-256 of `model.bpk` and `optim.bpk` and the run's
@@ -51,6 +51,27 @@ pub struct CheckpointState {
     /// checkpoints, which are loaded unchecked).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sha256: BTreeMap<String, String>,
+    /// For a mid-epoch checkpoint: where inside epoch `epoch + 1` it was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<WithinEpoch>,
+}
+
+/// Where a mid-epoch checkpoint stands in its epoch, and the trainer's running figures of that
+/// epoch so far (restored exactly: the epoch's `metrics.csv` row is that of an uninterrupted run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WithinEpoch {
+    /// The epoch in progress (1-based; `CheckpointState::epoch + 1`).
+    pub epoch: usize,
+    /// Minibatches of it trained.
+    pub batches: usize,
+    /// The trainer's device-side sums over those minibatches (f32 values, exact as f64), by name.
+    pub sums: BTreeMap<String, f64>,
+    /// The trainer's counters over those minibatches, by name.
+    pub counts: BTreeMap<String, usize>,
+    /// Wall-clock seconds of those minibatches' training, and of the epoch so far.
+    pub train_seconds: f64,
+    /// Wall-clock seconds of the epoch so far.
+    pub epoch_seconds: f64,
 }
 
 impl CheckpointState {
@@ -71,6 +92,7 @@ impl CheckpointState {
             config: None,
             hooks: BTreeMap::new(),
             sha256: BTreeMap::new(),
+            within: None,
         }
     }
 
@@ -128,7 +150,9 @@ fn network_bytes(net: &Network, d: &Path) -> Result<Vec<u8>> {
 }
 
 /// Writes a checkpoint (with `extra` networks, e.g. a weight average, as `<name>.bpk`) and
-/// keeps only the newest `keep` (0 = all).
+/// keeps only the newest `keep` (0 = all) epoch-end checkpoints. A mid-epoch checkpoint
+/// (`state.within`) goes to its own folder and replaces the older mid-epoch one; an epoch-end
+/// checkpoint removes the mid-epoch ones of its epoch and before.
 pub fn save(
     run_dir: &Path,
     model: &Network,
@@ -137,7 +161,10 @@ pub fn save(
     state: &CheckpointState,
     keep: usize,
 ) -> Result<()> {
-    let d = dir(run_dir, state.epoch);
+    let d = match &state.within {
+        Some(w) => brainlike_run::within_epoch_dir(run_dir, w.epoch, w.batches),
+        None => dir(run_dir, state.epoch),
+    };
     let bytes = network_bytes(model, &d)?;
     write_atomic(&d.join(MODEL_FILE), &bytes)?;
     let opt = optim
@@ -160,13 +187,48 @@ pub fn save(
         &d.join(brainlike_run::checkpoints::CHECKPOINT_STATE_FILE),
         &json,
     )?;
-    brainlike_run::prune_checkpoints(run_dir, keep, state.epoch);
+    match &state.within {
+        Some(w) => {
+            brainlike_run::prune_within_epoch(run_dir, state.epoch, Some((w.epoch, w.batches)))
+        }
+        None => {
+            brainlike_run::prune_within_epoch(run_dir, state.epoch, None);
+            brainlike_run::prune_checkpoints(run_dir, keep, state.epoch);
+        }
+    }
     Ok(())
 }
 
-/// Complete checkpoints (those with `state.json`), by epoch.
+/// Complete epoch-end checkpoints (those with `state.json`), by epoch.
 pub fn list(run_dir: &Path) -> Vec<(usize, PathBuf)> {
     brainlike_run::list_checkpoints(run_dir)
+}
+
+/// Whether the run has any complete checkpoint, epoch-end or mid-epoch.
+pub fn any(run_dir: &Path) -> bool {
+    !list(run_dir).is_empty() || !brainlike_run::list_within_epoch(run_dir).is_empty()
+}
+
+/// Every complete checkpoint, oldest first, as `(label, folder)`: ordered by training
+/// progress (an epoch-end checkpoint of epoch e before the mid-epoch ones of epoch e + 1).
+fn all_by_progress(run_dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut v: Vec<((usize, usize), String, PathBuf)> = list(run_dir)
+        .into_iter()
+        .map(|(e, d)| ((e, 0), format!("epoch {e}"), d))
+        .chain(
+            brainlike_run::list_within_epoch(run_dir)
+                .into_iter()
+                .map(|((e, b), d)| {
+                    (
+                        (e.saturating_sub(1), b),
+                        format!("epoch {e} after minibatch {b}"),
+                        d,
+                    )
+                }),
+        )
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, l, d)| (l, d)).collect()
 }
 
 /// A checkpoint read from disk and checked, not yet loaded into a model.
@@ -239,17 +301,17 @@ pub fn verify(d: &Path) -> Result<Verified> {
 /// warning on stderr naming it and the reason; `Ok(None)` when there is no checkpoint, an
 /// error listing every checkpoint's fault when none is intact.
 pub fn latest_intact(run_dir: &Path) -> Result<Option<Verified>> {
-    let all = list(run_dir);
+    let all = all_by_progress(run_dir);
     if all.is_empty() {
         return Ok(None);
     }
     let mut faults = Vec::new();
-    for (epoch, d) in all.iter().rev() {
+    for (label, d) in all.iter().rev() {
         match verify(d) {
             Ok(v) => {
                 if !faults.is_empty() {
                     eprintln!(
-                        "warning: falling back to the checkpoint of epoch {epoch} ({}); newer \
+                        "warning: falling back to the checkpoint of {label} ({}); newer \
                          damaged: {}",
                         d.display(),
                         faults.join("; ")
@@ -257,7 +319,7 @@ pub fn latest_intact(run_dir: &Path) -> Result<Option<Verified>> {
                 }
                 return Ok(Some(v));
             }
-            Err(e) => faults.push(format!("epoch {epoch}: {e}")),
+            Err(e) => faults.push(format!("{label}: {e}")),
         }
     }
     Err(Error::Other(format!(

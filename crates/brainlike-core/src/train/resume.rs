@@ -10,9 +10,20 @@ use crate::fsutil::write_atomic;
 
 use super::metrics::EpochMetrics;
 
-/// Keys a resumed run may change: where the data is found and how many threads run it, not
-/// what is computed; `optim.epochs` is checked on its own (only larger).
-pub const MAY_DIFFER: &[&str] = &["threads", "optim.epochs", "data.dir", "data.offline"];
+/// Keys a resumed run may change: where the data is found, how many threads run it and how
+/// often it is checkpointed, not what is computed; `optim.epochs` is checked on its own (only
+/// larger), and mid-epoch checkpoints may not be switched on or off (that changes how dropout
+/// is seeded).
+pub const MAY_DIFFER: &[&str] = &[
+    "threads",
+    "optim.epochs",
+    "data.dir",
+    "data.offline",
+    "checkpoint.keep",
+    "checkpoint.every_minutes",
+    "checkpoint.every_steps",
+    "checkpoint.within_epoch_minutes",
+];
 
 /// Checks that `new` may resume the run in `out` written with `old`, after `done` epochs
 /// (`complete`: the run finished). Only [`MAY_DIFFER`] may differ, `optim.epochs` only upwards;
@@ -38,10 +49,28 @@ pub fn check_resume(
     if !diffs.is_empty() {
         return bad(format!(
             "--resume with a different configuration than the run's own ({}); only \
-             optim.epochs (to train longer), threads, data.dir and data.offline may differ: resume with \
+             optim.epochs (to train longer), threads, data.dir, data.offline and the checkpoint.* \
+             intervals may differ: resume with \
              `brainlike train --resume {}`",
             diffs.join("; "),
             out.display()
+        ));
+    }
+    if old.checkpoint.within_epoch() != new.checkpoint.within_epoch() {
+        let on = |c: &TrainConfig| {
+            if c.checkpoint.within_epoch() {
+                "on"
+            } else {
+                "off"
+            }
+        };
+        return bad(format!(
+            "mid-epoch checkpoints (checkpoint.every_steps, checkpoint.within_epoch_minutes) \
+             were {} in this run and would be {} now: switching them changes how dropout is \
+             seeded, so a resumed run must keep them {}",
+            on(old),
+            on(new),
+            on(old)
         ));
     }
     let epochs = new.optim.epochs;

@@ -6,8 +6,12 @@
 //! Reproducibility: every random stream is derived from the one seed and the epoch number
 //! (data order, teacher-pair sampling, and the backend RNG that drives dropout is re-seeded at
 //! the start of every epoch), so a run resumed from the checkpoint after epoch e continues
-//! exactly as the uninterrupted run would have.
+//! exactly as the uninterrupted run would have. Mid-epoch checkpoints
+//! (`checkpoint.every_steps`, `checkpoint.within_epoch_minutes`) also record where the
+//! teacher's pair stream stands and the epoch's running sums, and re-seed the backend RNG at
+//! every minibatch, so a resume inside an epoch is exact as well.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,7 +23,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::average::{Averager, swa_learning_rate};
-use super::checkpoint::{self, CheckpointState};
+use super::checkpoint::{self, CheckpointState, WithinEpoch};
 use super::eval::{self, Evaluation};
 use super::freeze::Frozen;
 use super::metrics::{self, EpochMetrics, Summary};
@@ -66,6 +70,9 @@ pub struct TrainOptions {
     pub weights: Option<std::path::PathBuf>,
     /// Print one line per epoch to stderr (for logs: no terminal, no bar).
     pub log_lines: bool,
+    /// Stop after this many minibatches of this invocation, after the mid-epoch checkpoint
+    /// due at that point, if any (tests of mid-epoch resumption); None = no such stop.
+    pub stop_after_batches: Option<usize>,
 }
 
 /// The backend's kernel choice for [`crate::models::Conv`]: im2col for layers with at most
@@ -185,6 +192,45 @@ struct EpochSums {
 }
 
 impl EpochSums {
+    /// The sums as host numbers, for a mid-epoch checkpoint (f32 values: exact as f64).
+    fn save(&self) -> (BTreeMap<String, f64>, BTreeMap<String, usize>) {
+        let v = |t: &Tensor<1>| t.clone().into_scalar::<f64>();
+        let sums = BTreeMap::from([
+            ("ce".to_string(), v(&self.ce)),
+            ("correct".to_string(), v(&self.correct)),
+            ("teacher_term".to_string(), v(&self.teacher_term)),
+            ("lambda".to_string(), v(&self.lambda)),
+            ("adv_clean".to_string(), v(&self.adv[0])),
+            ("adv_attack".to_string(), v(&self.adv[1])),
+        ]);
+        let counts = BTreeMap::from([
+            ("teacher_steps".to_string(), self.teacher_steps),
+            ("runs".to_string(), self.runs),
+            ("adv_clean_steps".to_string(), self.adv_steps[0]),
+            ("adv_attack_steps".to_string(), self.adv_steps[1]),
+        ]);
+        (sums, counts)
+    }
+
+    /// The sums [`EpochSums::save`] wrote.
+    fn restore(w: &WithinEpoch, device: &Device) -> Self {
+        let t = |k: &str| {
+            let v = w.sums.get(k).copied().unwrap_or(0.0) as f32;
+            Tensor::<1>::from_floats([v], device)
+        };
+        let c = |k: &str| w.counts.get(k).copied().unwrap_or(0);
+        Self {
+            ce: t("ce"),
+            correct: t("correct"),
+            teacher_term: t("teacher_term"),
+            lambda: t("lambda"),
+            teacher_steps: c("teacher_steps"),
+            runs: c("runs"),
+            adv: [t("adv_clean"), t("adv_attack")],
+            adv_steps: [c("adv_clean_steps"), c("adv_attack_steps")],
+        }
+    }
+
     fn new(device: &Device) -> Self {
         let zeros = || Tensor::<1>::zeros([1], device);
         Self {
@@ -305,7 +351,9 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     let mut steps: u64 = 0;
     // Training seconds of earlier invocations (summary.json counts them all).
     let mut seconds_before = 0.0;
-    if opts.resume && !checkpoint::list(out).is_empty() {
+    // A mid-epoch checkpoint: where in its epoch training continues.
+    let mut within: Option<WithinEpoch> = None;
+    if opts.resume && checkpoint::any(out) {
         let mut loaded =
             checkpoint::load_latest(out, model, optim)?.expect("a complete checkpoint is listed");
         for h in &mut step.hooks {
@@ -331,6 +379,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         rows = state.rows;
         steps = state.steps;
         start_epoch = state.epoch + 1;
+        within = state.within;
     }
     // Frozen layers: no gradients, BatchNorm on its running statistics.
     model = step.frozen.apply(model);
@@ -349,10 +398,18 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     );
     let run_start = Instant::now();
     let (start_steps, mut last_checkpoint) = (steps, Instant::now());
+    let mid_epoch = cfg.checkpoint.within_epoch();
+    let mut batches_here = 0;
     for epoch in start_epoch..=cfg.optim.epochs {
         if opts.stop_after.is_some_and(|k| epoch - start_epoch >= k) {
             break;
         }
+        // Resuming inside this epoch: skip the minibatches the checkpoint has trained.
+        let resumed = within.take().filter(|w| w.epoch == epoch);
+        let skip = resumed.as_ref().map_or(0, |w| w.batches);
+        let (epoch_secs_before, train_secs_before) = resumed
+            .as_ref()
+            .map_or((0.0, 0.0), |w| (w.epoch_seconds, w.train_seconds));
         let t0 = Instant::now();
         device.seed(derive_seed(cfg.seed, &[stream::DROPOUT, epoch as u64]));
         let mut order: Vec<usize> = (0..n_train).collect();
@@ -370,7 +427,13 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             epoch,
             cfg.optim.epochs,
         );
-        let mut sums = EpochSums::new(&base_device);
+        if let Some(bar) = &bar {
+            bar.set_position(skip as u64);
+        }
+        let mut sums = match &resumed {
+            Some(w) => EpochSums::restore(w, &base_device),
+            None => EpochSums::new(&base_device),
+        };
         let train_t0 = Instant::now();
         // The data on a thread of its own, through a bounded queue: the next batches are
         // decoded, augmented and normalised (on rayon's workers) while this one trains. The
@@ -381,9 +444,9 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         let producer = {
             let (data, batcher, augmenter) =
                 (res.train.clone(), batcher.clone(), augmenter.clone());
-            let first_step = steps;
+            let first_step = steps - (skip * replays) as u64;
             std::thread::spawn(move || {
-                for (i, c) in chunks.iter().enumerate() {
+                for (i, c) in chunks.iter().enumerate().skip(skip) {
                     let at = first_step + (i * replays) as u64;
                     let host = match augmenter.as_deref() {
                         Some(a) => a.host(&batcher, &*data, c, epoch, at),
@@ -395,7 +458,16 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
                 }
             })
         };
-        for i in 0..n_chunks {
+        for i in skip..n_chunks {
+            if mid_epoch && i > 0 {
+                // Mid-epoch checkpoints: the backend RNG (dropout) restarts every minibatch.
+                // The first minibatch keeps the epoch's seed: Burn initialises parameters
+                // lazily, at their first use in the first step, from that seed.
+                device.seed(derive_seed(
+                    cfg.seed,
+                    &[stream::DROPOUT, epoch as u64, i as u64],
+                ));
+            }
             let host = rx.recv().map_err(|_| {
                 Error::Other("the data thread stopped (a panic above names the cause)".into())
             })??;
@@ -454,12 +526,54 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
                     ));
                 }
             }
+            batches_here += 1;
+            let done = i + 1;
+            let due = mid_epoch
+                && done < n_chunks
+                && ((cfg.checkpoint.every_steps > 0 && done % cfg.checkpoint.every_steps == 0)
+                    || (cfg.checkpoint.within_epoch_minutes > 0.0
+                        && last_checkpoint.elapsed().as_secs_f64()
+                            >= cfg.checkpoint.within_epoch_minutes * 60.0));
+            if due {
+                last_checkpoint = Instant::now();
+                let (s, c) = sums.save();
+                let w = WithinEpoch {
+                    epoch,
+                    batches: done,
+                    sums: s,
+                    counts: c,
+                    train_seconds: train_secs_before + train_t0.elapsed().as_secs_f64(),
+                    epoch_seconds: epoch_secs_before + t0.elapsed().as_secs_f64(),
+                };
+                write_checkpoint(
+                    cfg,
+                    &model,
+                    &optim,
+                    &step,
+                    CheckpointState::new(epoch - 1, rows.clone(), steps, BTreeMap::new()).with_run(
+                        seconds_before + run_start.elapsed().as_secs_f64(),
+                        config_text.clone(),
+                    ),
+                    Some(w),
+                )?;
+            }
+            if opts.stop_after_batches.is_some_and(|k| batches_here >= k) && done < n_chunks {
+                drop(rx);
+                let _ = producer.join();
+                return Ok(summary(
+                    &device_name,
+                    &rows,
+                    seconds_before + run_start.elapsed().as_secs_f64(),
+                    None,
+                    vec![],
+                ));
+            }
         }
         drop(rx);
         producer
             .join()
             .map_err(|_| Error::Other("the data thread panicked".into()))?;
-        let train_secs = train_t0.elapsed().as_secs_f64();
+        let train_secs = train_secs_before + train_t0.elapsed().as_secs_f64();
         let train_loss = sums.ce.into_scalar::<f64>() / sums.runs.max(1) as f64;
         let train_acc = sums.correct.into_scalar::<f64>() / (n_train * replays).max(1) as f64;
         if cfg.adversarial.method != super::transform::Method::None {
@@ -518,7 +632,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             superclass_error_frac: ev.superclass_error_frac,
             teacher_loss,
             lambda,
-            seconds: t0.elapsed().as_secs_f64(),
+            seconds: epoch_secs_before + t0.elapsed().as_secs_f64(),
             images_per_sec: n_train as f64 / train_secs,
         });
         metrics::write_csv(&out.join("metrics.csv"), &rows)?;
@@ -546,26 +660,17 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             continue;
         }
         last_checkpoint = Instant::now();
-        let objectives = step
-            .objectives
-            .iter()
-            .filter_map(|o| o.state().map(|s| (o.name().to_string(), s)))
-            .collect();
-        let extra: Vec<(&str, &Network)> = step
-            .hooks
-            .iter()
-            .filter_map(|h| h.network().map(|n| (h.name(), n)))
-            .collect();
-        let mut state = CheckpointState::new(epoch, rows.clone(), steps, objectives).with_run(
-            seconds_before + run_start.elapsed().as_secs_f64(),
-            config_text.clone(),
-        );
-        state.hooks = step
-            .hooks
-            .iter()
-            .filter_map(|h| h.state().map(|s| (h.name().to_string(), s)))
-            .collect();
-        checkpoint::save(out, &model, &optim, &extra, &state, cfg.checkpoint.keep)?;
+        write_checkpoint(
+            cfg,
+            &model,
+            &optim,
+            &step,
+            CheckpointState::new(epoch, rows.clone(), steps, BTreeMap::new()).with_run(
+                seconds_before + run_start.elapsed().as_secs_f64(),
+                config_text.clone(),
+            ),
+            None,
+        )?;
     }
 
     if rows.len() < cfg.optim.epochs {
@@ -611,6 +716,42 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
         &base_device,
         seconds_before + run_start.elapsed().as_secs_f64(),
         averaged_acc,
+    )
+}
+
+/// Writes the checkpoint `state` (its objectives' and hooks' states and networks added from
+/// `step`; `within` for a mid-epoch one).
+fn write_checkpoint(
+    cfg: &TrainConfig,
+    model: &Network,
+    optim: &burn::optim::ModuleOptimizer,
+    step: &Step,
+    mut state: CheckpointState,
+    within: Option<WithinEpoch>,
+) -> Result<()> {
+    state.objectives = step
+        .objectives
+        .iter()
+        .filter_map(|o| o.state().map(|s| (o.name().to_string(), s)))
+        .collect();
+    state.hooks = step
+        .hooks
+        .iter()
+        .filter_map(|h| h.state().map(|s| (h.name().to_string(), s)))
+        .collect();
+    state.within = within;
+    let extra: Vec<(&str, &Network)> = step
+        .hooks
+        .iter()
+        .filter_map(|h| h.network().map(|n| (h.name(), n)))
+        .collect();
+    checkpoint::save(
+        &cfg.out_dir,
+        model,
+        optim,
+        &extra,
+        &state,
+        cfg.checkpoint.keep,
     )
 }
 
@@ -905,7 +1046,7 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
     let mut resolved = cfg.clone();
     resolved.device = device_name.to_string();
     let text = resolved.to_toml();
-    let has_checkpoint = !checkpoint::list(out).is_empty();
+    let has_checkpoint = checkpoint::any(out);
     let old = if config_path.is_file() {
         let old = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
         if !resume {

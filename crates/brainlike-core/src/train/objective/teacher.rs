@@ -104,6 +104,10 @@ pub struct Teacher {
     tap: Tap,
     seed: u64,
     rng: ChaCha8Rng,
+    /// The epoch `rng` was derived for (0 before the first).
+    epoch: usize,
+    /// A pair-stream position to continue from when `epoch` starts (a mid-epoch resume).
+    resume_at: Option<(usize, u128)>,
     pending: Option<TeacherBatch>,
     /// λ of the static mode, once known.
     fixed_lambda: Option<f64>,
@@ -119,6 +123,8 @@ impl Teacher {
             tap,
             seed,
             rng: ChaCha8Rng::seed_from_u64(0),
+            epoch: 0,
+            resume_at: None,
             pending: None,
             fixed_lambda: None,
         }
@@ -133,6 +139,12 @@ impl Objective for Teacher {
     fn start_epoch(&mut self, epoch: usize) {
         self.rng =
             ChaCha8Rng::seed_from_u64(derive_seed(self.seed, &[stream::PAIRS, epoch as u64]));
+        self.epoch = epoch;
+        if let Some((e, pos)) = self.resume_at.take()
+            && e == epoch
+        {
+            self.rng.set_word_pos(pos);
+        }
     }
 
     fn active(&self, epoch: usize, step: u64) -> bool {
@@ -186,11 +198,23 @@ impl Objective for Teacher {
         }
     }
 
+    /// λ of the static mode, and where the pair stream of the current epoch stands (used by a
+    /// resume inside that epoch; a resume at an epoch end starts the next epoch's stream).
     fn state(&self) -> Option<serde_json::Value> {
-        Some(serde_json::json!({ "fixed_lambda": self.fixed_lambda }))
+        Some(serde_json::json!({
+            "fixed_lambda": self.fixed_lambda,
+            "pairs_epoch": self.epoch,
+            "pairs_word_pos": self.rng.get_word_pos().to_string(),
+        }))
     }
 
     fn restore(&mut self, state: &serde_json::Value) {
         self.fixed_lambda = state.get("fixed_lambda").and_then(|v| v.as_f64());
+        let epoch = state.get("pairs_epoch").and_then(|v| v.as_u64());
+        let pos = state
+            .get("pairs_word_pos")
+            .and_then(|v| v.as_str())
+            .and_then(|p| p.parse::<u128>().ok());
+        self.resume_at = epoch.zip(pos).map(|(e, p)| (e as usize, p));
     }
 }
