@@ -59,6 +59,13 @@ fn report_warns_of_damaged_runs_and_repeated_seeds() {
         "{stderr}"
     );
     assert!(stderr.contains("2 of 4 runs not used"), "{stderr}");
+    // A folder that is not a sweep is named as such.
+    let (ok, _, stderr) = run(&["report", sweep.join("runs").to_str().unwrap()]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("is not a sweep directory (it has no runs/ folder)"),
+        "{stderr}"
+    );
 }
 
 /// An untrained CORnet-Z saved with `head` as a run directory (no summary.json).

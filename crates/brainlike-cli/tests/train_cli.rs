@@ -160,6 +160,63 @@ fn resume_without_a_run_is_refused() {
     assert!(!ok && err.contains("holds no config.toml"), "{err}");
 }
 
+/// A run that failed before its first checkpoint (here: a missing `--init` file) leaves a
+/// `config.toml`; starting it again replaces it (nothing is lost), while a run with a
+/// checkpoint is still refused without `--resume`. A moved run directory resumes.
+#[test]
+fn a_run_that_failed_at_its_start_can_be_started_again_and_a_moved_run_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run_dir = tmp.path().join("run");
+    let data = data_dir();
+    let (rd, dd) = (run_dir.to_str().unwrap(), data.to_str().unwrap());
+    let tiny = [
+        "--out-dir",
+        rd,
+        "--device",
+        "flex",
+        "--offline",
+        "--data-dir",
+        dd,
+        "--set",
+        "data.train_limit=128",
+        "--set",
+        "data.test_limit=64",
+        "--set",
+        "model.head=decoder",
+        "--set",
+        "optim.epochs=1",
+    ];
+    let mut args = vec!["train", "--init", "/nonexistent/w.safetensors"];
+    args.extend(tiny);
+    let (ok, _, err) = run(&args);
+    assert!(!ok && err.contains("/nonexistent/w.safetensors"), "{err}");
+    assert!(run_dir.join("config.toml").is_file());
+    let mut args = vec!["train"];
+    args.extend(tiny);
+    let (ok, _, err) = run(&args);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("stopped before its first checkpoint; starting it again"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&args);
+    assert!(!ok && err.contains("a run already exists here"), "{err}");
+    // Moved: resumed (here: extended) from its new place.
+    let moved = tmp.path().join("moved");
+    std::fs::rename(&run_dir, &moved).unwrap();
+    let (ok, _, err) = run(&[
+        "train",
+        "--resume",
+        moved.to_str().unwrap(),
+        "--data-dir",
+        dd,
+        "--set",
+        "optim.epochs=2",
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("epoch 2/2 |"), "{err}");
+}
+
 #[test]
 fn bad_values_are_refused_naming_the_key() {
     let tmp = tempfile::tempdir().unwrap();

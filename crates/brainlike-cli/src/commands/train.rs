@@ -22,7 +22,8 @@ pub struct TrainArgs {
     pub sets: Vec<String>,
     /// Continue a run from its newest checkpoint: `--resume runs/X` (or `--resume` with the
     /// run's `--out-dir`) reads the run's own config.toml. A finished run is trained longer
-    /// with `--set optim.epochs=N` (the only key besides `threads` that may differ).
+    /// with `--set optim.epochs=N` (besides `threads`, `data.dir`, `data.offline` and the
+    /// `checkpoint.*` intervals, the only key that may differ).
     #[arg(long, num_args = 0..=1, value_name = "RUN_DIR")]
     pub resume: Option<Option<PathBuf>>,
     /// Shortcut for `--set data.dir=DIR`.

@@ -10,11 +10,12 @@ use crate::fsutil::write_atomic;
 
 use super::metrics::EpochMetrics;
 
-/// Keys a resumed run may change: where the data is found, how many threads run it and how
-/// often it is checkpointed, not what is computed; `optim.epochs` is checked on its own (only
+/// Keys a resumed run may change: where the run directory and the data are (a run may be moved),
+/// how many threads run it and how often it is checkpointed, not what is computed; `optim.epochs` is checked on its own (only
 /// larger), and mid-epoch checkpoints may not be switched on or off (that changes how dropout
 /// is seeded).
 pub const MAY_DIFFER: &[&str] = &[
+    "out_dir",
     "threads",
     "optim.epochs",
     "data.dir",
@@ -194,6 +195,25 @@ mod tests {
         let mut shorter = old.clone();
         shorter.optim.epochs = 2;
         assert!(check_resume(&old, &shorter, 3, false, out).is_err());
+        // A moved run directory and other checkpoint intervals are harmless...
+        let mut moved = old.clone();
+        moved.out_dir = "/elsewhere/x".into();
+        moved.checkpoint.keep = 0;
+        moved.checkpoint.every_minutes = 30.0;
+        assert!(check_resume(&old, &moved, 3, false, out).is_ok());
+        let mut mid = old.clone();
+        mid.checkpoint.every_steps = 100;
+        let mut mid2 = mid.clone();
+        mid2.checkpoint.every_steps = 0;
+        mid2.checkpoint.within_epoch_minutes = 10.0;
+        assert!(check_resume(&mid, &mid2, 3, false, out).is_ok());
+        // ...but switching mid-epoch checkpoints on or off changes how dropout is seeded.
+        let e = check_resume(&old, &mid, 3, false, out).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("were off in this run and would be on"),
+            "{e}"
+        );
         assert_eq!(clock(Duration::from_secs(3723)), "1:02:03");
         assert_eq!(clock(Duration::from_secs(65)), "1:05");
     }

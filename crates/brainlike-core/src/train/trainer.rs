@@ -1049,6 +1049,19 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
     let has_checkpoint = checkpoint::any(out);
     let old = if config_path.is_file() {
         let old = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
+        let started = has_checkpoint
+            || out.join("metrics.csv").is_file()
+            || out.join("summary.json").is_file();
+        if !resume && !started {
+            // A run that failed before its first checkpoint (bad weights file, bad freeze
+            // prefix, a kill in epoch 1): nothing to lose, so a new start replaces it.
+            eprintln!(
+                "note: {} holds a run that stopped before its first checkpoint; starting it again",
+                out.display()
+            );
+            write_atomic(&config_path, text.as_bytes())?;
+            return Ok(text);
+        }
         if !resume {
             return Err(Error::Config {
                 origin: out.display().to_string(),

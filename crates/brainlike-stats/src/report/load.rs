@@ -258,6 +258,13 @@ fn load_run(dir: &Path) -> RunRecord {
 /// are returned with [`RunRecord::invalid`] set; only a missing `runs/` folder is an error.
 pub fn load_runs(sweep_dir: &Path) -> Result<Vec<RunRecord>> {
     let runs_dir = sweep_dir.join("runs");
+    if !runs_dir.is_dir() {
+        return Err(StatsError::InvalidArgument(format!(
+            "{} is not a sweep directory (it has no runs/ folder): give the folder `brainlike \
+             sweep` wrote, e.g. sweeps/<experiment name>",
+            sweep_dir.display()
+        )));
+    }
     let entries =
         std::fs::read_dir(&runs_dir).map_err(|e| StatsError::io(&runs_dir, "listing", e))?;
     let mut dirs = Vec::new();
