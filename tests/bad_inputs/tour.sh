@@ -98,6 +98,14 @@ for i in range(m, m + 1000): b[i] ^= 0xFF
 open(p, 'wb').write(bytes(b))
 PY
 try "\`--resume\` with 1,000 flipped bytes in the only checkpoint" "$BIN" train --resume flipped --offline --data-dir "$DATA" --set optim.epochs=2
+try "a learning rate that diverges (\`--set optim.lr=1e10\`)" "$BIN" train --out-dir "x$N" "${TINY[@]}" --set optim.lr=1e10 --set optim.epochs=2
+(cd "$T" && "$BIN" train --out-dir good2 "${TINY[@]}" --set optim.epochs=2 >/dev/null 2>&1)
+python3 - "$T/good2/checkpoints/epoch-0002/model.bpk" <<'PY'
+import sys; p = sys.argv[1]; b = bytearray(open(p, 'rb').read()); m = len(b) // 2
+for i in range(m, m + 1000): b[i] ^= 0xFF
+open(p, 'wb').write(bytes(b))
+PY
+try "\`--resume\` (to 3 epochs) with the newest of two checkpoints damaged: accepted" "$BIN" train --resume good2 --offline --data-dir "$DATA" --set optim.epochs=3
 (cd "$T" && "$BIN" train --out-dir busy "${TINY[@]}" --set optim.epochs=50 >/dev/null 2>&1 &)
 for _ in $(seq 100); do [ -f "$T/busy/config.toml" ] && break; sleep 0.2; done
 try "a second \`train\` on a run that is training" "$BIN" train --out-dir busy "${TINY[@]}" --set optim.epochs=50 --set seed=2
