@@ -25,8 +25,8 @@ try() {
     err=$(cd "$T" && timeout 600 "$@" 2>&1 >/dev/null); rc=$?
     # The message: the lines that carry it (not progress or the header), first 3, one line.
     local msg
-    msg=$(printf '%s\n' "$err" | grep -v -E '^(training |epoch [0-9]+/|note: |warning: the run dir)' \
-          | grep -E 'error|Error|warning|refus|must|cannot|not |no |expected|diverged|lock' \
+    msg=$(printf '%s\n' "$err" | grep -v -E '^(training |epoch [0-9]+/)' \
+          | grep -E 'error|Error|warning|note|refus|must|cannot|not |no |expected|diverged|lock' \
           | head -3 | tr '\n' ' ' | sed -e "s#$T#\$T#g" -e "s#$DATA#\$DATA#g" -e 's/|/\\|/g' | cut -c1-420)
     [ -z "$msg" ] && msg=$(printf '%s\n' "$err" | tail -2 | tr '\n' ' ' | sed -e "s#$T#\$T#g" -e 's/|/\\|/g' | cut -c1-300)
     printf '| %d | %s | %s | %s |\n' "$N" "$what" "$rc" "$msg"
@@ -98,6 +98,7 @@ for i in range(m, m + 1000): b[i] ^= 0xFF
 open(p, 'wb').write(bytes(b))
 PY
 try "\`--resume\` with 1,000 flipped bytes in the only checkpoint" "$BIN" train --resume flipped --offline --data-dir "$DATA" --set optim.epochs=2
+try "32 test images (too few for t-SNE): accepted" "$BIN" train --out-dir "x$N" "${TINY[@]}" --set data.test_limit=32 --set optim.epochs=1
 try "a learning rate that diverges (\`--set optim.lr=1e10\`)" "$BIN" train --out-dir "x$N" "${TINY[@]}" --set optim.lr=1e10 --set optim.epochs=2
 (cd "$T" && "$BIN" train --out-dir good2 "${TINY[@]}" --set optim.epochs=2 >/dev/null 2>&1)
 python3 - "$T/good2/checkpoints/epoch-0002/model.bpk" <<'PY'

@@ -920,26 +920,38 @@ fn finish(
             .expect("json")
             .as_bytes(),
     )?;
-    tsne_of_tap(
-        model,
-        &*res.test,
-        n_test.min(TSNE_IMAGES),
-        eval_batcher,
-        tap,
-        device,
-        cfg.seed,
-        &out.join("analysis").join("tsne.csv"),
-    )?;
-    let files = vec![
+    let n_tsne = n_test.min(TSNE_IMAGES);
+    let tsne_path = out.join("analysis").join("tsne.csv");
+    if n_tsne >= TSNE_MIN_IMAGES {
+        tsne_of_tap(
+            model,
+            &*res.test,
+            n_tsne,
+            eval_batcher,
+            tap,
+            device,
+            cfg.seed,
+            &tsne_path,
+        )?;
+    } else {
+        // A resumed or extended run must not keep an embedding of other weights.
+        let _ = std::fs::remove_file(&tsne_path);
+        eprintln!(
+            "note: t-SNE skipped: {n_tsne} test images, it needs at least {TSNE_MIN_IMAGES} \
+             (PCA to 50 dimensions, perplexity 30)"
+        );
+    }
+    let mut files: Vec<String> = vec![
         "config.toml".into(),
         "metrics.csv".into(),
         "weights.safetensors".into(),
         "analysis/activation_variance.json".into(),
-        "analysis/tsne.csv".into(),
-        "checkpoints/".into(),
-        "summary.json".into(),
     ];
-    let mut files = files;
+    if n_tsne >= TSNE_MIN_IMAGES {
+        files.push("analysis/tsne.csv".into());
+    }
+    files.push("checkpoints/".into());
+    files.push("summary.json".into());
     if averaged.is_some() {
         files.push("weights_last.safetensors".into());
         files.push("averaging.json".into());
@@ -955,6 +967,9 @@ fn finish(
 
 /// Test images embedded by t-SNE (the paper's Fig. 3 uses 1,280).
 pub const TSNE_IMAGES: usize = 1280;
+/// Fewest test images t-SNE runs on (its PCA keeps 50 dimensions; perplexity 30 needs more
+/// than 31 points); a run with fewer skips it and says so.
+pub const TSNE_MIN_IMAGES: usize = 50;
 
 /// t-SNE (brainlike-stats, exact, perplexity 30) of the tapped layer's activations for the
 /// first `n` test images, written as `x,y,label,coarse_label`.
@@ -969,9 +984,6 @@ fn tsne_of_tap(
     seed: u64,
     path: &Path,
 ) -> Result<()> {
-    if n < 10 {
-        return Ok(());
-    }
     let idx: Vec<usize> = (0..n).collect();
     let mut rows: Vec<f64> = Vec::new();
     let mut dim = 0;
