@@ -399,6 +399,16 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
     let run_start = Instant::now();
     let (start_steps, mut last_checkpoint) = (steps, Instant::now());
     let mid_epoch = cfg.checkpoint.within_epoch();
+    // The summary of an invocation that stopped early on request (resumable, not complete).
+    let incomplete = |rows: &[EpochMetrics]| {
+        summary(
+            &device_name,
+            rows,
+            seconds_before + run_start.elapsed().as_secs_f64(),
+            None,
+            vec![],
+        )
+    };
     let mut batches_here = 0;
     for epoch in start_epoch..=cfg.optim.epochs {
         if opts.stop_after.is_some_and(|k| epoch - start_epoch >= k) {
@@ -560,13 +570,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             if opts.stop_after_batches.is_some_and(|k| batches_here >= k) && done < n_chunks {
                 drop(rx);
                 let _ = producer.join();
-                return Ok(summary(
-                    &device_name,
-                    &rows,
-                    seconds_before + run_start.elapsed().as_secs_f64(),
-                    None,
-                    vec![],
-                ));
+                return Ok(incomplete(&rows));
             }
         }
         drop(rx);
@@ -675,13 +679,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
 
     if rows.len() < cfg.optim.epochs {
         // Stopped early on request: the run is resumable and not complete.
-        return Ok(summary(
-            &device_name,
-            &rows,
-            seconds_before + run_start.elapsed().as_secs_f64(),
-            None,
-            vec![],
-        ));
+        return Ok(incomplete(&rows));
     }
     // With weight averaging, the average (its BatchNorm statistics recomputed) is the result.
     let averaged = match step.hooks.iter().find(|h| h.network().is_some()) {
