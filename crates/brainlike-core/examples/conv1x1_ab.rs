@@ -5,10 +5,9 @@
 //!
 //! `cargo run --release -j 1 -p brainlike-core --example conv1x1_ab [-- BATCH]`
 
-use std::time::Instant;
-
+use brainlike_core::bench::profile::time_forward_backward;
 use brainlike_core::models::layers::conv2d::{conv2d, pointwise};
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::Device;
 
 fn main() {
     let batch: usize = std::env::args()
@@ -42,21 +41,13 @@ fn main() {
         let mut best = [f64::INFINITY; 4];
         for rep in 0..3 {
             for (k, mm) in [false, true].into_iter().enumerate() {
-                let x =
-                    Tensor::<4>::random([batch, c_in, side, side], Distribution::Default, &device)
-                        .require_grad();
-                let t0 = Instant::now();
-                let y = if mm {
-                    pointwise(&conv, x)
-                } else {
-                    conv.forward(x)
-                };
-                let _: f32 = y.clone().slice([0..1, 0..1, 0..1, 0..1]).into_scalar();
-                let f = t0.elapsed().as_secs_f64();
-                let t0 = Instant::now();
-                let grads = y.backward();
-                let b = t0.elapsed().as_secs_f64();
-                drop(grads);
+                let (f, b) = time_forward_backward([batch, c_in, side, side], &device, |x| {
+                    if mm {
+                        pointwise(&conv, x)
+                    } else {
+                        conv.forward(x)
+                    }
+                });
                 if rep > 0 {
                     best[2 * k] = best[2 * k].min(f);
                     best[2 * k + 1] = best[2 * k + 1].min(b);

@@ -25,6 +25,12 @@ pub fn within_epoch_dir(run_dir: &Path, epoch: usize, batches: usize) -> PathBuf
         .join(format!("epoch-{epoch:04}-batch-{batches:06}"))
 }
 
+/// `(epoch, batches)` of a mid-epoch checkpoint folder named `epoch-EEEE-batch-BBBBBB`.
+fn within_epoch_key(name: &str) -> Option<(usize, usize)> {
+    let (epoch, batches) = name.strip_prefix("epoch-")?.split_once("-batch-")?;
+    Some((epoch.parse().ok()?, batches.parse().ok()?))
+}
+
 /// Complete mid-epoch checkpoints as `((epoch, batches), folder)`, oldest first.
 pub fn list_within_epoch(run_dir: &Path) -> Vec<((usize, usize), PathBuf)> {
     let Ok(entries) = std::fs::read_dir(run_dir.join(CHECKPOINTS_DIR)) else {
@@ -33,9 +39,7 @@ pub fn list_within_epoch(run_dir: &Path) -> Vec<((usize, usize), PathBuf)> {
     let mut v: Vec<((usize, usize), PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let (epoch, batches) = name.strip_prefix("epoch-")?.split_once("-batch-")?;
-            let key = (epoch.parse().ok()?, batches.parse().ok()?);
+            let key = within_epoch_key(&e.file_name().to_string_lossy())?;
             e.path()
                 .join(CHECKPOINT_STATE_FILE)
                 .is_file()
@@ -54,14 +58,7 @@ pub fn prune_within_epoch(run_dir: &Path, done_epoch: usize, newest: Option<(usi
         return;
     };
     for e in entries.filter_map(|e| e.ok()) {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some((epoch, batches)) = name
-            .strip_prefix("epoch-")
-            .and_then(|r| r.split_once("-batch-"))
-        else {
-            continue;
-        };
-        let (Ok(epoch), Ok(batches)) = (epoch.parse::<usize>(), batches.parse::<usize>()) else {
+        let Some((epoch, batches)) = within_epoch_key(&e.file_name().to_string_lossy()) else {
             continue;
         };
         if epoch <= done_epoch || newest.is_some_and(|n| (epoch, batches) != n) {

@@ -172,17 +172,7 @@ pub fn run_bench(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
 
     let valid = model.valid();
     let xi = images.slice([0..cfg.infer_batch, 0..3, 0..32, 0..32]);
-    let mut t0 = Instant::now();
-    for i in 0..cfg.warmup + cfg.steps {
-        if i == cfg.warmup {
-            t0 = Instant::now();
-        }
-        let out = valid.forward(xi.clone());
-        if i + 1 == cfg.warmup || i + 1 == cfg.warmup + cfg.steps {
-            let _: f32 = out.sum().into_scalar();
-        }
-    }
-    let inference = (cfg.steps * cfg.infer_batch) as f64 / t0.elapsed().as_secs_f64();
+    let inference = time_inference(cfg, &valid, xi);
     Ok(BenchResult {
         device: name,
         model: "cornet_z".into(),
@@ -295,6 +285,22 @@ fn timed_loop(
 
 /// ResNet-50 / EfficientNet-B1: SGD (lr 0.01, the trainer's defaults otherwise) with
 /// cross-entropy on random `[batch, 3, size, size]` tensors, and inference in eval mode.
+/// Inference images/s of `model` on the batch `x`: `cfg.warmup` untimed passes, then
+/// `cfg.steps` timed ones (the backend is synchronised at the end of each phase).
+fn time_inference(cfg: &BenchConfig, model: &Network, x: Tensor<4>) -> f64 {
+    let mut t0 = Instant::now();
+    for i in 0..cfg.warmup + cfg.steps {
+        if i == cfg.warmup {
+            t0 = Instant::now();
+        }
+        let out = model.forward(x.clone());
+        if i + 1 == cfg.warmup || i + 1 == cfg.warmup + cfg.steps {
+            let _: f32 = out.sum().into_scalar();
+        }
+    }
+    (cfg.steps * cfg.infer_batch) as f64 / t0.elapsed().as_secs_f64()
+}
+
 fn run_bench_imagenet(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
     let (name, base) = crate::device::resolve(device_name)?;
     let device = base.clone().autodiff();
@@ -306,17 +312,7 @@ fn run_bench_imagenet(device_name: &str, cfg: &BenchConfig) -> Result<BenchResul
     drop((x, y));
     let valid = model.valid();
     let (xi, _) = random_batch(cfg.infer_batch, cfg.size, IMAGENET_CLASSES, &base);
-    let mut t0 = Instant::now();
-    for i in 0..cfg.warmup + cfg.steps {
-        if i == cfg.warmup {
-            t0 = Instant::now();
-        }
-        let out = valid.forward(xi.clone());
-        if i + 1 == cfg.warmup || i + 1 == cfg.warmup + cfg.steps {
-            let _: f32 = out.sum().into_scalar();
-        }
-    }
-    let inference = (cfg.steps * cfg.infer_batch) as f64 / t0.elapsed().as_secs_f64();
+    let inference = time_inference(cfg, &valid, xi);
     Ok(BenchResult {
         device: name,
         model: cfg.arch.name().into(),

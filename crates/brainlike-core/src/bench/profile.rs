@@ -276,6 +276,26 @@ fn read_one(y: &Tensor<4>) {
     let _: f32 = y.clone().slice([0..1, 0..1, 0..1, 0..1]).into_scalar();
 }
 
+/// Seconds of one forward and one backward pass of `run` on a fresh random input of `dims`
+/// (requiring its gradient) on the autodiff `device`; the forward is synchronised by reading
+/// one element of its output.
+pub fn time_forward_backward(
+    dims: [usize; 4],
+    device: &Device,
+    run: impl Fn(Tensor<4>) -> Tensor<4>,
+) -> (f64, f64) {
+    let x = Tensor::<4>::random(dims, Distribution::Default, device).require_grad();
+    let t0 = Instant::now();
+    let y = run(x);
+    read_one(&y);
+    let forward = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let grads = y.backward();
+    let backward = t0.elapsed().as_secs_f64();
+    drop(grads);
+    (forward, backward)
+}
+
 /// Times every distinct layer call of `model` (built on the autodiff `device`) at `batch`.
 pub fn profile(model: &Network, batch: usize, size: usize, device: &Device) -> Result<Profile> {
     let probe = Tensor::<4>::random([1, 3, size, size], Distribution::Default, device);
@@ -289,16 +309,7 @@ pub fn profile(model: &Network, batch: usize, size: usize, device: &Device) -> R
         let [_, c, h, w] = call.dims;
         let (mut fwd, mut bwd) = (f64::INFINITY, f64::INFINITY);
         for rep in 0..3 {
-            let x =
-                Tensor::<4>::random([batch, c, h, w], Distribution::Default, device).require_grad();
-            let t0 = Instant::now();
-            let y = (call.run)(x);
-            read_one(&y);
-            let f = t0.elapsed().as_secs_f64();
-            let t0 = Instant::now();
-            let grads = y.backward();
-            let b = t0.elapsed().as_secs_f64();
-            drop(grads);
+            let (f, b) = time_forward_backward([batch, c, h, w], device, |x| (call.run)(x));
             if rep > 0 {
                 fwd = fwd.min(f);
                 bwd = bwd.min(b);

@@ -51,7 +51,8 @@ pub struct CheckpointState {
     /// checkpoints, which are loaded unchecked).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sha256: BTreeMap<String, String>,
-    /// For a mid-epoch checkpoint: where inside epoch `epoch + 1` it was taken.
+    /// For a mid-epoch checkpoint: where inside epoch `epoch + 1` (the epoch in progress) it
+    /// was taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<WithinEpoch>,
 }
@@ -60,9 +61,7 @@ pub struct CheckpointState {
 /// epoch so far (restored exactly: the epoch's `metrics.csv` row is that of an uninterrupted run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WithinEpoch {
-    /// The epoch in progress (1-based; `CheckpointState::epoch + 1`).
-    pub epoch: usize,
-    /// Minibatches of it trained.
+    /// Minibatches of the epoch in progress trained.
     pub batches: usize,
     /// The trainer's device-side sums over those minibatches (f32 values, exact as f64), by name.
     pub sums: BTreeMap<String, f64>,
@@ -162,7 +161,7 @@ pub fn save(
     keep: usize,
 ) -> Result<()> {
     let d = match &state.within {
-        Some(w) => brainlike_run::within_epoch_dir(run_dir, w.epoch, w.batches),
+        Some(w) => brainlike_run::within_epoch_dir(run_dir, state.epoch + 1, w.batches),
         None => dir(run_dir, state.epoch),
     };
     let bytes = network_bytes(model, &d)?;
@@ -189,7 +188,8 @@ pub fn save(
     )?;
     match &state.within {
         Some(w) => {
-            brainlike_run::prune_within_epoch(run_dir, state.epoch, Some((w.epoch, w.batches)))
+            let newest = (state.epoch + 1, w.batches);
+            brainlike_run::prune_within_epoch(run_dir, state.epoch, Some(newest))
         }
         None => {
             brainlike_run::prune_within_epoch(run_dir, state.epoch, None);

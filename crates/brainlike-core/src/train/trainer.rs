@@ -409,13 +409,13 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
             vec![],
         )
     };
-    let mut batches_here = 0;
     for epoch in start_epoch..=cfg.optim.epochs {
         if opts.stop_after.is_some_and(|k| epoch - start_epoch >= k) {
             break;
         }
-        // Resuming inside this epoch: skip the minibatches the checkpoint has trained.
-        let resumed = within.take().filter(|w| w.epoch == epoch);
+        // Resuming inside this epoch (the first of this invocation): skip the minibatches the
+        // checkpoint has trained.
+        let resumed = within.take();
         let skip = resumed.as_ref().map_or(0, |w| w.batches);
         let (epoch_secs_before, train_secs_before) = resumed
             .as_ref()
@@ -536,7 +536,6 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
                     ));
                 }
             }
-            batches_here += 1;
             let done = i + 1;
             let due = mid_epoch
                 && done < n_chunks
@@ -548,7 +547,6 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
                 last_checkpoint = Instant::now();
                 let (s, c) = sums.save();
                 let w = WithinEpoch {
-                    epoch,
                     batches: done,
                     sums: s,
                     counts: c,
@@ -567,6 +565,7 @@ pub fn train(cfg: &TrainConfig, res: &Resources, opts: &TrainOptions) -> Result<
                     Some(w),
                 )?;
             }
+            let batches_here = (steps - start_steps) as usize / replays;
             if opts.stop_after_batches.is_some_and(|k| batches_here >= k) && done < n_chunks {
                 drop(rx);
                 let _ = producer.join();
@@ -1069,10 +1068,8 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
                 "note: {} holds a run that stopped before its first checkpoint; starting it again",
                 out.display()
             );
-            write_atomic(&config_path, text.as_bytes())?;
-            return Ok(text);
-        }
-        if !resume {
+            None
+        } else if !resume {
             return Err(Error::Config {
                 origin: out.display().to_string(),
                 msg: format!(
@@ -1081,8 +1078,9 @@ fn prepare_run_dir(cfg: &TrainConfig, device_name: &str, resume: bool) -> Result
                     out.display()
                 ),
             });
+        } else {
+            Some((old, config_path.display().to_string()))
         }
-        Some((old, config_path.display().to_string()))
     } else if resume && has_checkpoint {
         let v = checkpoint::latest_intact(out)?.expect("a checkpoint is listed");
         match v.state.config {
