@@ -29,6 +29,16 @@ const TOL: f32 = 1e-4;
 /// EPYC, below 1e-4 on AVX2; ResNet in the 1e-6 range).
 const TOL_AFTER: f32 = 1e-3;
 
+/// The device of the golden tests: `BRAINLIKE_TEST_DEVICE` (e.g. `tch`, in a build with
+/// `--features tch`, to check LibTorch's own backward passes of `models/layers/libtorch.rs`
+/// against PyTorch), or the default one (`flex`).
+fn test_device() -> Device {
+    match std::env::var("BRAINLIKE_TEST_DEVICE") {
+        Ok(name) => brainlike_core::device::resolve(&name).unwrap().1,
+        Err(_) => Device::default(),
+    }
+}
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/nets")
@@ -112,7 +122,7 @@ fn tensor4(
 
 /// Runs the whole comparison for one family.
 fn golden(name: &str, features: Features, classes: usize, channels: usize, taps: &[&'static str]) {
-    let device = Device::default().autodiff();
+    let device = test_device().autodiff();
     let mut net = Network {
         features,
         head: ClassifierHead::decoder(channels, classes, &device),
@@ -185,7 +195,7 @@ fn golden(name: &str, features: Features, classes: usize, channels: usize, taps:
 
 #[test]
 fn resnet_matches_torchvision() {
-    let device = Device::default().autodiff();
+    let device = test_device().autodiff();
     let cfg = ResNetConfig {
         stem: 8,
         planes: [4, 8, 16, 32],
@@ -202,7 +212,7 @@ fn resnet_matches_torchvision() {
 
 #[test]
 fn efficientnet_matches_timm() {
-    let device = Device::default().autodiff();
+    let device = test_device().autodiff();
     let cfg = EfficientNetConfig {
         channel_multiplier: 0.125,
         depth_multiplier: 0.5,

@@ -12,8 +12,7 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 
-use super::layers::activation::silu;
-use super::layers::{BatchNorm2d, DropPath, SqueezeExcite, conv_forward, conv2d};
+use super::layers::{Act, BatchNorm2d, DropPath, SqueezeExcite, conv_bn_act, conv2d};
 use super::registry::{Backbone, Depth, ModelSpec, Normalization, Tap, TapSpec};
 use crate::config::ModelConfig;
 
@@ -162,9 +161,9 @@ impl Block {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
             Block::Ds(b) => {
-                let y = silu(b.bn1.forward(conv_forward(&b.conv_dw, x.clone())));
+                let y = conv_bn_act(&b.conv_dw, &b.bn1, Act::Silu, x.clone());
                 let y = b.se.forward(y);
-                let y = b.bn2.forward(conv_forward(&b.conv_pw, y));
+                let y = conv_bn_act(&b.conv_pw, &b.bn2, Act::Identity, y);
                 if b.has_skip {
                     b.drop_path.forward(y) + x
                 } else {
@@ -172,10 +171,10 @@ impl Block {
                 }
             }
             Block::Ir(b) => {
-                let y = silu(b.bn1.forward(conv_forward(&b.conv_pw, x.clone()))); // [batch, mid, h, w]
-                let y = silu(b.bn2.forward(conv_forward(&b.conv_dw, y)));
+                let y = conv_bn_act(&b.conv_pw, &b.bn1, Act::Silu, x.clone()); // [batch, mid, h, w]
+                let y = conv_bn_act(&b.conv_dw, &b.bn2, Act::Silu, y);
                 let y = b.se.forward(y);
-                let y = b.bn3.forward(conv_forward(&b.conv_pwl, y)); // [batch, c_out, h', w']
+                let y = conv_bn_act(&b.conv_pwl, &b.bn3, Act::Identity, y); // [batch, c_out, h', w']
                 if b.has_skip {
                     b.drop_path.forward(y) + x
                 } else {
@@ -375,7 +374,7 @@ impl Backbone for EfficientNetB1 {
         stop_after: Option<Tap>,
         at: &mut dyn FnMut(Tap, Tensor<4>) -> Tensor<4>,
     ) -> Tensor<4> {
-        let mut x = silu(self.bn1.forward(conv_forward(&self.conv_stem, x))); // [batch, 32, s/2, s/2]
+        let mut x = conv_bn_act(&self.conv_stem, &self.bn1, Act::Silu, x); // [batch, 32, s/2, s/2]
         for (i, stage) in self.blocks.iter().enumerate() {
             for blk in stage {
                 x = blk.forward(x);
@@ -386,7 +385,7 @@ impl Backbone for EfficientNetB1 {
                 return x;
             }
         }
-        let x = silu(self.bn2.forward(conv_forward(&self.conv_head, x))); // [batch, 1280, s/32, s/32]
+        let x = conv_bn_act(&self.conv_head, &self.bn2, Act::Silu, x); // [batch, 1280, s/32, s/32]
         at(Tap::from_static(TAPS[7]), x)
     }
 }

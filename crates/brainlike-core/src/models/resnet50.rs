@@ -12,7 +12,7 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::layers::{BatchNorm2d, conv_forward, conv2d};
+use super::layers::{Act, BatchNorm2d, conv_bn_act, conv2d};
 use super::registry::{Backbone, Depth, ModelSpec, Normalization, Tap, TapSpec};
 use crate::config::ModelConfig;
 
@@ -97,12 +97,12 @@ impl Bottleneck {
     /// - input `[batch, c_in, h, w]`; output `[batch, 4·planes, h / stride, w / stride]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some(d) => d.bn.forward(conv_forward(&d.conv, x.clone())),
+            Some(d) => conv_bn_act(&d.conv, &d.bn, Act::Identity, x.clone()),
             None => x.clone(),
         };
-        let y = relu(self.bn1.forward(conv_forward(&self.conv1, x)));
-        let y = relu(self.bn2.forward(conv_forward(&self.conv2, y)));
-        let y = self.bn3.forward(conv_forward(&self.conv3, y));
+        let y = conv_bn_act(&self.conv1, &self.bn1, Act::Relu, x);
+        let y = conv_bn_act(&self.conv2, &self.bn2, Act::Relu, y);
+        let y = conv_bn_act(&self.conv3, &self.bn3, Act::Identity, y);
         relu(y + identity)
     }
 }
@@ -237,7 +237,7 @@ impl Backbone for ResNet50 {
         stop_after: Option<Tap>,
         at: &mut dyn FnMut(Tap, Tensor<4>) -> Tensor<4>,
     ) -> Tensor<4> {
-        let x = relu(self.bn1.forward(conv_forward(&self.conv1, x))); // [batch, 64, s/2, s/2]
+        let x = conv_bn_act(&self.conv1, &self.bn1, Act::Relu, x); // [batch, 64, s/2, s/2]
         let mut x = self.maxpool.forward(x); // [batch, 64, s/4, s/4]
         for (name, stage) in
             TAPS.iter()

@@ -3,8 +3,13 @@
 
 use burn::tensor::Tensor;
 
-/// SiLU: `x · sigmoid(x)`.
+/// SiLU: `x · sigmoid(x)` (LibTorch's `silu` and its backward pass on a LibTorch autodiff
+/// device, see [`super::libtorch`]).
 pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    #[cfg(feature = "tch")]
+    if let Some(y) = super::libtorch::silu(&x) {
+        return y;
+    }
     burn::tensor::activation::silu(x)
 }
 

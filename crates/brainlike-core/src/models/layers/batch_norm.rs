@@ -74,8 +74,8 @@ impl BatchNorm2d {
     /// # Shapes
     /// - input and output `[batch, channels, h, w]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let device = x.device();
-        if !super::mode::training(&device) || !self.training.is_enabled() {
+        if !self.trains(&x.device()) {
+            let device = x.device();
             return burn::tensor::module::batch_norm(
                 x,
                 self.weight.val(),
@@ -86,18 +86,32 @@ impl BatchNorm2d {
             );
         }
         let [b, _, h, w] = x.dims();
-        let n = (b * h * w) as f64;
-        let out =
-            burn::tensor::module::batch_norm_train(x, self.weight.val(), self.bias.val(), self.eps);
+        let (output, batch_mean, batch_var) =
+            batch_norm_train(x, self.weight.val(), self.bias.val(), self.eps);
+        self.update_statistics(b * h * w, batch_mean, batch_var);
+        output
+    }
+
+    /// Whether a forward pass on `device` normalises with the batch statistics (and updates the
+    /// running ones): training mode on an autodiff device, layer not frozen.
+    pub fn trains(&self, device: &Device) -> bool {
+        super::mode::training(device) && self.training.is_enabled()
+    }
+
+    /// Folds the statistics of one training batch (`n` values per channel; mean and *biased*
+    /// variance) into the running ones and counts the batch.
+    pub fn update_statistics(&self, n: usize, batch_mean: Tensor<1>, batch_var: Tensor<1>) {
+        let device = batch_mean.device();
+        let n = n as f64;
         let cumulative = super::mode::statistics_momentum();
         let m = cumulative.unwrap_or(self.momentum);
-        let unbiased = out.variance.detach().mul_scalar(n / (n - 1.0).max(1.0));
+        let unbiased = batch_var.detach().mul_scalar(n / (n - 1.0).max(1.0));
         let mean = self.running_mean.value_sync().to_device(&device);
         let var = self.running_var.value_sync().to_device(&device);
         let count = self.num_batches_tracked.value_sync().to_device(&device);
         set(
             &self.running_mean,
-            mean.mul_scalar(1.0 - m) + out.mean.detach().mul_scalar(m),
+            mean.mul_scalar(1.0 - m) + batch_mean.detach().mul_scalar(m),
         );
         set(
             &self.running_var,
@@ -109,8 +123,24 @@ impl BatchNorm2d {
             count
         };
         set(&self.num_batches_tracked, count.add_scalar(1.0));
-        out.output
     }
+}
+
+/// Normalises with the batch statistics: the output, the batch mean and the biased batch
+/// variance. LibTorch's `native_batch_norm` and its backward pass on a LibTorch autodiff
+/// device ([`super::libtorch`]), Burn's `batch_norm_train` elsewhere.
+fn batch_norm_train(
+    x: Tensor<4>,
+    weight: Tensor<1>,
+    bias: Tensor<1>,
+    eps: f64,
+) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
+    #[cfg(feature = "tch")]
+    if let Some(out) = super::libtorch::batch_norm_train(&x, &weight, &bias, eps) {
+        return out;
+    }
+    let out = burn::tensor::module::batch_norm_train(x, weight, bias, eps);
+    (out.output, out.mean, out.variance)
 }
 
 /// Replaces the state's value now. Burn's `RunningState::update` only queues a per-thread

@@ -8,7 +8,8 @@
 //! products; Burn's `conv2d` on `flex` computes the same layer's weight gradient as a
 //! convolution with an `h x w` kernel and its input gradient as a transposed convolution,
 //! ~10x its forward time (ResNet-50 at 224 px, `brainlike bench --profile`). Everything else
-//! goes through Burn's `Conv2d::forward`.
+//! goes through Burn's `Conv2d::forward`. On a LibTorch autodiff device (`tch`, training) every
+//! layer is LibTorch's own convolution with LibTorch's backward pass ([`super::libtorch`]).
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Initializer, PaddingConfig2d};
@@ -70,12 +71,58 @@ pub fn is_pointwise(conv: &Conv2d) -> bool {
 /// # Shapes
 /// - input `[batch, c_in, h, w]`; output `[batch, c_out, h', w']`
 pub fn forward(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "tch")]
+    if let Some(y) = libtorch_forward(conv, &x) {
+        return y;
+    }
     let [_, _, h, w] = x.dims();
     if is_pointwise(conv) && h * w > POINTWISE_MIN_PIXELS {
         pointwise(conv, x)
     } else {
         conv.forward(x)
     }
+}
+
+/// The layer's geometry for [`super::libtorch`] on input `x`; `None` for padding that is not
+/// symmetric or a dilated layer (Burn's path then). Pointwise layers on maps larger than
+/// [`POINTWISE_MIN_PIXELS`] are a matrix product there too.
+#[cfg(feature = "tch")]
+pub(crate) fn libtorch_shape(conv: &Conv2d, x: &Tensor<4>) -> Option<super::libtorch::ConvShape> {
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => [0, 0],
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
+            [top, left]
+        }
+        _ => return None,
+    };
+    if conv.dilation != [1, 1] {
+        return None;
+    }
+    let [b, _, h, w] = x.dims();
+    let [o, _, kh, kw] = conv.weight.dims();
+    let out =
+        |n: usize, k: usize, p: usize, s: usize| (n + 2 * p).checked_sub(k).map(|d| d / s + 1);
+    Some(super::libtorch::ConvShape {
+        stride: conv.stride,
+        padding,
+        groups: conv.groups,
+        pointwise: is_pointwise(conv) && h * w > POINTWISE_MIN_PIXELS,
+        output: [
+            b,
+            o,
+            out(h, kh, padding[0], conv.stride[0])?,
+            out(w, kw, padding[1], conv.stride[1])?,
+        ],
+    })
+}
+
+/// The layer with LibTorch's own convolution and backward pass, on a LibTorch autodiff device
+/// ([`super::libtorch`]); `None` elsewhere.
+#[cfg(feature = "tch")]
+fn libtorch_forward(conv: &Conv2d, x: &Tensor<4>) -> Option<Tensor<4>> {
+    let shape = libtorch_shape(conv, x)?;
+    let bias = conv.bias.as_ref().map(|b| b.val());
+    super::libtorch::conv2d(x, &conv.weight.val(), bias.as_ref(), &shape)
 }
 
 /// A 1x1 stride-1 convolution as one batched matrix product.

@@ -8,12 +8,16 @@
 pub mod activation;
 pub mod batch_norm;
 pub mod conv2d;
+pub mod conv_bn_act;
 pub mod drop_path;
+#[cfg(feature = "tch")]
+pub mod libtorch;
 pub mod mode;
 pub mod pool;
 pub mod squeeze_excite;
 
 pub use batch_norm::BatchNorm2d;
+pub use conv_bn_act::{Act, conv_bn_act};
 pub use conv2d::{conv2d, forward as conv_forward};
 pub use drop_path::DropPath;
 pub use squeeze_excite::SqueezeExcite;
