@@ -10,18 +10,18 @@
 use std::sync::Arc;
 
 use burn::module::Module;
-use burn::optim::SgdConfig;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use burn_store::ModuleSnapshot;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
-use brainlike_core::config::{ModelConfig, TeacherConfig};
+use brainlike_core::config::{ModelConfig, TeacherConfig, TrainConfig};
 use brainlike_core::data::cifar100::NUM_FINE;
 use brainlike_core::data::{PackSource, Stimuli};
 use brainlike_core::device;
 use brainlike_core::models::Network;
-use brainlike_core::train::trainer::{TeacherData, im2col_threshold, train_step};
+use brainlike_core::train::objective::{CrossEntropy, Teacher, TeacherData};
+use brainlike_core::train::optim::build_optimizer;
+use brainlike_core::train::trainer::im2col_threshold;
+use brainlike_core::train::{Batch, Objective, Step};
 
 const TOL: f32 = 1e-4;
 const BATCH: usize = 16;
@@ -117,57 +117,72 @@ fn logits_agree_with_flex() {
     assert!(diff <= TOL, "logits differ by {diff:e}");
 }
 
+/// The training step of a run: cross-entropy, and with `teacher` the V1 teacher on the
+/// built-in pack (same seed, so the same pairs on both devices).
+fn step(teacher: bool, device: &Device) -> Step {
+    let mut objectives: Vec<Box<dyn Objective>> = vec![Box::new(CrossEntropy {
+        label_smoothing: 0.0,
+    })];
+    if teacher {
+        let stimuli = Stimuli::load(&PackSource::Builtin, 32).expect("built-in stimuli");
+        let pairs = Arc::new(
+            brainlike_core::data::teacher::load_pairs(&PackSource::Builtin, "v1", stimuli.count)
+                .expect("built-in V1 pairs"),
+        );
+        let cfg = TeacherConfig {
+            ratio: 0.5,
+            ..TeacherConfig::default()
+        };
+        let data = TeacherData::new(stimuli.pixels, stimuli.count, stimuli.size, pairs, device);
+        let tap = cfg.layer;
+        objectives.push(Box::new(Teacher::new(cfg, data, tap, 3)));
+    }
+    Step {
+        objectives,
+        transforms: Vec::new(),
+        hooks: Vec::new(),
+        frozen: Default::default(),
+    }
+}
+
 #[test]
 fn sgd_steps_agree_with_flex() {
     let (flex, tch) = devices();
     let (mut a, mut b) = twin_models(&flex, &tch);
     let [(xa, ya), (xb, yb)] = twin_batch(&flex, &tch);
-    let stimuli = Stimuli::load(&PackSource::Builtin, 32).expect("built-in stimuli");
-    let pairs = Arc::new(
-        brainlike_core::data::teacher::load_pairs(&PackSource::Builtin, "v1", stimuli.count)
-            .expect("built-in V1 pairs"),
-    );
-    let teacher = TeacherConfig {
-        ratio: 0.5,
-        ..TeacherConfig::default()
-    };
-    let (ta, tb) = (
-        TeacherData::new(&stimuli, pairs.clone(), &flex),
-        TeacherData::new(&stimuli, pairs, &tch),
-    );
-    let (mut oa, mut ob) = (SgdConfig::new().init(), SgdConfig::new().init());
-    let (mut fa, mut fb) = (None, None);
+    let optim = TrainConfig::default().optim;
+    let (mut oa, mut ob) = (build_optimizer(&optim), build_optimizer(&optim));
     // Step 1: cross-entropy only; step 2: with the teacher (the same pairs on both).
-    for with_teacher in [false, true] {
+    for (t, with_teacher) in [false, true].into_iter().enumerate() {
         let before = params(&a);
-        let batch_a = with_teacher.then(|| ta.sample(50, &mut ChaCha8Rng::seed_from_u64(3), &flex));
-        let batch_b = with_teacher.then(|| tb.sample(50, &mut ChaCha8Rng::seed_from_u64(3), &tch));
-        let (ma, sa) = train_step(
+        let (ma, sa) = step(with_teacher, &flex).run(
             a,
             &mut oa,
-            xa.clone(),
-            ya.clone(),
-            batch_a.as_ref(),
-            &teacher,
-            &mut fa,
+            Batch::hard(xa.clone(), ya.clone()),
             0.05,
+            1,
+            t as u64,
         );
-        let (mb, sb) = train_step(
+        let (mb, sb) = step(with_teacher, &tch).run(
             b,
             &mut ob,
-            xb.clone(),
-            yb.clone(),
-            batch_b.as_ref(),
-            &teacher,
-            &mut fb,
+            Batch::hard(xb.clone(), yb.clone()),
             0.05,
+            1,
+            t as u64,
         );
         (a, b) = (ma, mb);
         let (ce_a, ce_b) = (sa.ce.into_scalar::<f32>(), sb.ce.into_scalar::<f32>());
         eprintln!("step (teacher {with_teacher}): CE flex {ce_a:.6} tch {ce_b:.6}");
         assert!((ce_a - ce_b).abs() <= TOL, "CE {ce_a} vs {ce_b}");
-        if let (Some(t_a), Some(t_b)) = (sa.teacher_term, sb.teacher_term) {
-            let (t_a, t_b) = (t_a.into_scalar::<f32>(), t_b.into_scalar::<f32>());
+        let term = |logs: Vec<(&'static str, Tensor<1>)>| {
+            logs.into_iter()
+                .find(|(name, _)| *name == "teacher_term")
+                .map(|(_, v)| v.into_scalar::<f32>())
+        };
+        let (t_a, t_b) = (term(sa.logs), term(sb.logs));
+        assert_eq!(t_a.is_some(), with_teacher, "the teacher term is logged");
+        if let (Some(t_a), Some(t_b)) = (t_a, t_b) {
             eprintln!("  teacher term flex {t_a:.6} tch {t_b:.6}");
             assert!((t_a - t_b).abs() <= TOL, "teacher term {t_a} vs {t_b}");
         }

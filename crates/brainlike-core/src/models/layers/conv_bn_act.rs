@@ -40,10 +40,10 @@ impl Act {
 /// - input `[batch, c_in, h, w]`; output `[batch, c_out, h', w']`
 pub fn conv_bn_act(conv: &Conv2d, bn: &BatchNorm2d, act: Act, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "tch")]
-    if bn.trains(&x.device()) {
-        if let Some(y) = libtorch(conv, bn, act, &x) {
-            return y;
-        }
+    if bn.trains(&x.device())
+        && let Some(y) = libtorch(conv, bn, act, &x)
+    {
+        return y;
     }
     act.forward(bn.forward(super::conv2d::forward(conv, x)))
 }
