@@ -9,10 +9,9 @@ use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::layers::{Act, BatchNorm2d, conv_bn_act, conv2d};
+use super::layers::{Act, BatchNorm2d, conv_bn_act, conv_bn_add_act, conv2d};
 use super::registry::{Backbone, Depth, ModelSpec, Normalization, Tap, TapSpec};
 use crate::config::ModelConfig;
 
@@ -102,8 +101,7 @@ impl Bottleneck {
         };
         let y = conv_bn_act(&self.conv1, &self.bn1, Act::Relu, x);
         let y = conv_bn_act(&self.conv2, &self.bn2, Act::Relu, y);
-        let y = conv_bn_act(&self.conv3, &self.bn3, Act::Identity, y);
-        relu(y + identity)
+        conv_bn_add_act(&self.conv3, &self.bn3, Act::Relu, y, identity)
     }
 }
 

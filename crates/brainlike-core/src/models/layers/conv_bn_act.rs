@@ -1,7 +1,8 @@
 //! The unit both ImageNet families are built from: convolution, BatchNorm, activation
 //! (torchvision's `conv → bn → relu`, timm's `ConvBnAct` / `BatchNormAct2d`).
 //!
-//! [`conv_bn_act`] is the three layers in sequence ([`super::conv2d::forward`],
+//! [`conv_bn_act`] is the three layers in sequence ([`conv_bn_add_act`] adds a residual before
+//! the activation) ([`super::conv2d::forward`],
 //! [`BatchNorm2d::forward`], the activation). On a LibTorch autodiff device in training it is one
 //! node of Burn's graph run by LibTorch with LibTorch's backward passes
 //! ([`super::libtorch::conv_bn_act`]): the same values, one hand-over between Burn's and
@@ -41,15 +42,41 @@ impl Act {
 pub fn conv_bn_act(conv: &Conv2d, bn: &BatchNorm2d, act: Act, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "tch")]
     if bn.trains(&x.device())
-        && let Some(y) = libtorch(conv, bn, act, &x)
+        && let Some(y) = libtorch(conv, bn, act, &x, None)
     {
         return y;
     }
     act.forward(bn.forward(super::conv2d::forward(conv, x)))
 }
 
+/// `act(bn(conv(x)) + residual)`: the end of a residual block (ResNet's bottleneck).
+///
+/// # Shapes
+/// - input `[batch, c_in, h, w]`; residual and output `[batch, c_out, h', w']`
+pub fn conv_bn_add_act(
+    conv: &Conv2d,
+    bn: &BatchNorm2d,
+    act: Act,
+    x: Tensor<4>,
+    residual: Tensor<4>,
+) -> Tensor<4> {
+    #[cfg(feature = "tch")]
+    if bn.trains(&x.device())
+        && let Some(y) = libtorch(conv, bn, act, &x, Some(&residual))
+    {
+        return y;
+    }
+    act.forward(bn.forward(super::conv2d::forward(conv, x)) + residual)
+}
+
 #[cfg(feature = "tch")]
-fn libtorch(conv: &Conv2d, bn: &BatchNorm2d, act: Act, x: &Tensor<4>) -> Option<Tensor<4>> {
+fn libtorch(
+    conv: &Conv2d,
+    bn: &BatchNorm2d,
+    act: Act,
+    x: &Tensor<4>,
+    residual: Option<&Tensor<4>>,
+) -> Option<Tensor<4>> {
     let shape = super::conv2d::libtorch_shape(conv, x)?;
     if conv.bias.is_some() {
         return None;
@@ -62,6 +89,7 @@ fn libtorch(conv: &Conv2d, bn: &BatchNorm2d, act: Act, x: &Tensor<4>) -> Option<
         &bn.weight.val(),
         &bn.bias.val(),
         bn.eps,
+        residual,
         act,
     )?;
     bn.update_statistics(b * h * w, mean, var);

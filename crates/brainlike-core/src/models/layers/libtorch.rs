@@ -215,9 +215,10 @@ pub fn conv2d(
     Some(tensor(out))
 }
 
-/// Convolution (no bias), BatchNorm in training mode and activation as one LibTorch graph:
-/// the output, the batch mean and the biased batch variance; `None` off a LibTorch autodiff
-/// device.
+/// Convolution (no bias), BatchNorm in training mode, the residual `residual` added when given,
+/// and activation as one LibTorch graph: the output, the batch mean and the biased batch
+/// variance; `None` off a LibTorch autodiff device.
+#[allow(clippy::too_many_arguments)]
 pub fn conv_bn_act(
     x: &Tensor<4>,
     weight: &Tensor<4>,
@@ -225,25 +226,36 @@ pub fn conv_bn_act(
     bn_weight: &Tensor<1>,
     bn_bias: &Tensor<1>,
     eps: f64,
+    residual: Option<&Tensor<4>>,
     act: super::Act,
 ) -> Option<(Tensor<4>, Tensor<1>, Tensor<1>)> {
-    let inputs = [
-        primitive(x)?,
-        primitive(weight)?,
-        primitive(bn_weight)?,
-        primitive(bn_bias)?,
-    ];
-    let (out, stats) = record(inputs, |[x, w, g, b]| {
+    let unit = |x: &tch::Tensor,
+                w: &tch::Tensor,
+                g: &tch::Tensor,
+                b: &tch::Tensor,
+                r: Option<&tch::Tensor>| {
         let y = torch_conv(x, w, None, shape);
         let (z, mean, invstd) =
             y.native_batch_norm(Some(g), Some(b), None::<&tch::Tensor>, None, true, 0.0, eps);
+        let z = match r {
+            Some(r) => z + r,
+            None => z,
+        };
         let z = match act {
             super::Act::Identity => z,
             super::Act::Relu => z.relu(),
             super::Act::Silu => z.silu(),
         };
         (z, vec![mean, invstd])
-    });
+    };
+    let (x, w) = (primitive(x)?, primitive(weight)?);
+    let (g, b) = (primitive(bn_weight)?, primitive(bn_bias)?);
+    let (out, stats) = match residual {
+        None => record([x, w, g, b], |[x, w, g, b]| unit(x, w, g, b, None)),
+        Some(r) => record([x, w, g, b, primitive(r)?], |[x, w, g, b, r]| {
+            unit(x, w, g, b, Some(r))
+        }),
+    };
     let (mean, var) = statistics(stats, eps)?;
     Some((tensor(out), mean, var))
 }
@@ -383,7 +395,7 @@ mod tests {
         let cases = [
             (6, 6, 3, 2, 6, Act::Silu),      // depthwise
             (6, 10, 1, 1, 1, Act::Identity), // pointwise, as a matrix product
-            (4, 8, 3, 1, 1, Act::Relu),      // dense
+            (4, 8, 3, 1, 1, Act::Relu),      // dense, with a residual
         ];
         for (c_in, c_out, k, stride, groups, act) in cases {
             let x = random([3, c_in, 9, 9], true);
@@ -398,14 +410,20 @@ mod tests {
                 pointwise: k == 1,
                 output: [3, c_out, side, side],
             };
-            let (y, mean, var) = conv_bn_act(&x, &w, &shape, &g, &b, 1e-5, act).unwrap();
+            let residual = (act == Act::Relu).then(|| random([3, c_out, side, side], true));
+            let (y, mean, var) =
+                conv_bn_act(&x, &w, &shape, &g, &b, 1e-5, residual.as_ref(), act).unwrap();
             let options = ConvOptions::new([stride; 2], [p; 2], [1, 1], groups);
             let c = burn::tensor::module::conv2d(x.clone(), w.clone(), None, options);
             let r = burn::tensor::module::batch_norm_train(c, g.clone(), b.clone(), 1e-5);
+            let z = match &residual {
+                Some(res) => r.output + res.clone(),
+                None => r.output,
+            };
             let y_ref = match act {
-                Act::Identity => r.output,
-                Act::Relu => burn::tensor::activation::relu(r.output),
-                Act::Silu => burn::tensor::activation::silu(r.output),
+                Act::Identity => z,
+                Act::Relu => burn::tensor::activation::relu(z),
+                Act::Silu => burn::tensor::activation::silu(z),
             };
             assert!(rel(y.clone(), y_ref.clone()) < 1e-5, "{act:?}: output");
             assert!(rel(mean, r.mean) < 1e-5);
@@ -420,6 +438,10 @@ mod tests {
             for (name, t) in [("input", &x), ("conv weight", &w)] {
                 let e = rel(t.grad(&grads).unwrap(), t.grad(&grads_ref).unwrap());
                 assert!(e < 1e-4, "{act:?}: {name} gradient: {e:.1e}");
+            }
+            if let Some(res) = &residual {
+                let e = rel(res.grad(&grads).unwrap(), res.grad(&grads_ref).unwrap());
+                assert!(e < 1e-5, "residual gradient: {e:.1e}");
             }
         }
     }

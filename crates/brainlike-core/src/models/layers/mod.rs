@@ -17,7 +17,7 @@ pub mod pool;
 pub mod squeeze_excite;
 
 pub use batch_norm::BatchNorm2d;
-pub use conv_bn_act::{Act, conv_bn_act};
+pub use conv_bn_act::{Act, conv_bn_act, conv_bn_add_act};
 pub use conv2d::{conv2d, forward as conv_forward};
 pub use drop_path::DropPath;
 pub use squeeze_excite::SqueezeExcite;
