@@ -283,8 +283,6 @@ fn timed_loop(
     (t0.elapsed().as_secs_f64(), model.expect("model"))
 }
 
-/// ResNet-50 / EfficientNet-B1: SGD (lr 0.01, the trainer's defaults otherwise) with
-/// cross-entropy on random `[batch, 3, size, size]` tensors, and inference in eval mode.
 /// Inference images/s of `model` on the batch `x`: `cfg.warmup` untimed passes, then
 /// `cfg.steps` timed ones (the backend is synchronised at the end of each phase).
 fn time_inference(cfg: &BenchConfig, model: &Network, x: Tensor<4>) -> f64 {
@@ -301,6 +299,8 @@ fn time_inference(cfg: &BenchConfig, model: &Network, x: Tensor<4>) -> f64 {
     (cfg.steps * cfg.infer_batch) as f64 / t0.elapsed().as_secs_f64()
 }
 
+/// ResNet-50 / EfficientNet-B1: SGD (lr 0.01, the trainer's defaults otherwise) with
+/// cross-entropy on random `[batch, 3, size, size]` tensors, and inference in eval mode.
 fn run_bench_imagenet(device_name: &str, cfg: &BenchConfig) -> Result<BenchResult> {
     let (name, base) = crate::device::resolve(device_name)?;
     let device = base.clone().autodiff();

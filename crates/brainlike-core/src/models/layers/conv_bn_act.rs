@@ -1,12 +1,11 @@
 //! The unit both ImageNet families are built from: convolution, BatchNorm, activation
 //! (torchvision's `conv → bn → relu`, timm's `ConvBnAct` / `BatchNormAct2d`).
 //!
-//! [`conv_bn_act`] is the three layers in sequence ([`conv_bn_add_act`] adds a residual before
-//! the activation) ([`super::conv2d::forward`],
-//! [`BatchNorm2d::forward`], the activation). On a LibTorch autodiff device in training it is one
-//! node of Burn's graph run by LibTorch with LibTorch's backward passes
-//! ([`super::libtorch::conv_bn_act`]): the same values, one hand-over between Burn's and
-//! LibTorch's graphs instead of three.
+//! [`conv_bn_act`] is the three layers in sequence ([`super::conv2d::forward`],
+//! [`BatchNorm2d::forward`], the activation); [`conv_bn_add_act`] adds a residual before the
+//! activation. On a LibTorch autodiff device in training the unit is one node of Burn's graph
+//! run by LibTorch with LibTorch's backward passes ([`super::libtorch::conv_bn_act`]): the same
+//! values, one hand-over between Burn's and LibTorch's graphs instead of three.
 
 use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
@@ -40,13 +39,7 @@ impl Act {
 /// # Shapes
 /// - input `[batch, c_in, h, w]`; output `[batch, c_out, h', w']`
 pub fn conv_bn_act(conv: &Conv2d, bn: &BatchNorm2d, act: Act, x: Tensor<4>) -> Tensor<4> {
-    #[cfg(feature = "tch")]
-    if bn.trains(&x.device())
-        && let Some(y) = libtorch(conv, bn, act, &x, None)
-    {
-        return y;
-    }
-    act.forward(bn.forward(super::conv2d::forward(conv, x)))
+    unit(conv, bn, act, x, None)
 }
 
 /// `act(bn(conv(x)) + residual)`: the end of a residual block (ResNet's bottleneck).
@@ -60,13 +53,27 @@ pub fn conv_bn_add_act(
     x: Tensor<4>,
     residual: Tensor<4>,
 ) -> Tensor<4> {
+    unit(conv, bn, act, x, Some(residual))
+}
+
+fn unit(
+    conv: &Conv2d,
+    bn: &BatchNorm2d,
+    act: Act,
+    x: Tensor<4>,
+    residual: Option<Tensor<4>>,
+) -> Tensor<4> {
     #[cfg(feature = "tch")]
     if bn.trains(&x.device())
-        && let Some(y) = libtorch(conv, bn, act, &x, Some(&residual))
+        && let Some(y) = libtorch(conv, bn, act, &x, residual.as_ref())
     {
         return y;
     }
-    act.forward(bn.forward(super::conv2d::forward(conv, x)) + residual)
+    let y = bn.forward(super::conv2d::forward(conv, x));
+    act.forward(match residual {
+        Some(r) => y + r,
+        None => y,
+    })
 }
 
 #[cfg(feature = "tch")]
@@ -77,11 +84,10 @@ fn libtorch(
     x: &Tensor<4>,
     residual: Option<&Tensor<4>>,
 ) -> Option<Tensor<4>> {
-    let shape = super::conv2d::libtorch_shape(conv, x)?;
     if conv.bias.is_some() {
         return None;
     }
-    let [b, _, h, w] = shape.output;
+    let shape = super::conv2d::libtorch_shape(conv, x)?;
     let (y, mean, var) = super::libtorch::conv_bn_act(
         x,
         &conv.weight.val(),
@@ -92,6 +98,7 @@ fn libtorch(
         residual,
         act,
     )?;
+    let [b, _, h, w] = y.dims();
     bn.update_statistics(b * h * w, mean, var);
     Some(y)
 }

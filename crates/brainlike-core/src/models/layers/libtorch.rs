@@ -161,8 +161,6 @@ pub struct ConvShape {
     pub groups: usize,
     /// A 1x1 stride-1 layer run as a matrix product (see [`super::conv2d::pointwise`]).
     pub pointwise: bool,
-    /// Output shape `[batch, c_out, h', w']`.
-    pub output: [usize; 4],
 }
 
 /// The convolution in LibTorch: `conv2d(x, weight, bias, stride, padding, 1, groups)`, or for
@@ -173,9 +171,10 @@ fn torch_conv(
     bias: Option<&tch::Tensor>,
     shape: &ConvShape,
 ) -> tch::Tensor {
-    let [b, o, h, wd] = shape.output.map(|d| d as i64);
     if shape.pointwise {
-        let c = x.size()[1];
+        let size = x.size(); // [b, c, h, w]
+        let (b, c, h, wd) = (size[0], size[1], size[2], size[3]);
+        let o = w.size()[0];
         let y = w
             .reshape([o, c])
             .matmul(&x.reshape([b, c, h * wd]))
@@ -337,12 +336,6 @@ mod tests {
                 padding: [p; 2],
                 groups,
                 pointwise: k == 1 && stride == 1,
-                output: [
-                    2,
-                    c_out,
-                    (9 + 2 * p - k) / stride + 1,
-                    (9 + 2 * p - k) / stride + 1,
-                ],
             };
             let y = conv2d(&x, &w, b.as_ref(), &shape).unwrap();
             let options = ConvOptions::new([stride; 2], [p; 2], [1, 1], groups);
@@ -408,7 +401,6 @@ mod tests {
                 padding: [p; 2],
                 groups,
                 pointwise: k == 1,
-                output: [3, c_out, side, side],
             };
             let residual = (act == Act::Relu).then(|| random([3, c_out, side, side], true));
             let (y, mean, var) =
