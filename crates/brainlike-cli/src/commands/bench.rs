@@ -36,6 +36,12 @@ pub struct BenchArgs {
     /// Warm-up steps (default 3 for cornet_z, 1 otherwise).
     #[arg(long)]
     pub warmup: Option<usize>,
+    /// Rounds: each measures every backend and the peer once, in alternating order (ours
+    /// first in odd rounds, the peer first in even ones); the table shows each side's median
+    /// over the rounds and every round's ratio, so that a drift of the machine's speed (up to
+    /// 30% between runs on a shared 2-core VM) hits both sides alike.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
     /// Also split the training step by layer kind (resnet50, efficientnet_b1).
     #[arg(long)]
     pub profile: bool,
@@ -110,18 +116,6 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "decoder" => brainlike_core::config::Head::Decoder,
         other => anyhow::bail!("--head must be fc4096 or decoder, got {other:?}"),
     };
-    let mut ours: Vec<BenchResult> = Vec::new();
-    let mut profiles = Vec::new();
-    for d in &devices {
-        eprintln!("measuring {d} ...");
-        let r = run_bench(d, &cfg)?;
-        if args.profile {
-            eprintln!("profiling {d} by layer kind ...");
-            let p = brainlike_core::bench::profile::run_profile(d, &cfg)?;
-            profiles.push((d.clone(), p, cfg.batch as f64 / r.train));
-        }
-        ours.push(r);
-    }
     let peer_script = args.peer_script.clone().unwrap_or_else(|| {
         PathBuf::from(if cornet {
             "bench/cornet_z_peer.py"
@@ -129,56 +123,57 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             "bench/imagenet_peer.py"
         })
     });
-    let mut peers: Vec<serde_json::Value> = Vec::new();
-    if !args.no_peer {
-        let mut peer_devices = vec!["cpu"];
-        if devices.iter().any(|d| d == "tch-cuda") {
-            peer_devices.push("cuda");
-        }
-        for pd in peer_devices {
-            eprintln!("measuring the PyTorch peer on {pd} ...");
-            let mut cmd = Command::new(&args.python);
-            cmd.arg(&peer_script)
-                .args(["--device", pd, "--threads", &threads.to_string()])
-                .args([
-                    "--batch",
-                    &cfg.batch.to_string(),
-                    "--infer-batch",
-                    &cfg.infer_batch.to_string(),
-                    "--steps",
-                    &cfg.steps.to_string(),
-                    "--warmup",
-                    &cfg.warmup.to_string(),
-                ]);
-            if cornet {
-                cmd.args(["--ratio", &args.ratio.to_string(), "--head", &args.head]);
-                if let Some(d) = &args.data_dir {
-                    cmd.arg("--data-dir").arg(d);
-                }
-            } else {
-                cmd.args(["--model", arch.name(), "--size", &cfg.size.to_string()]);
-            }
-            match cmd.output() {
-                Ok(o) if o.status.success() => {
-                    let text = String::from_utf8_lossy(&o.stdout);
-                    match text
-                        .lines()
-                        .last()
-                        .map(serde_json::from_str::<serde_json::Value>)
-                    {
-                        Some(Ok(v)) => peers.push(v),
-                        _ => eprintln!("peer printed no JSON: {text}"),
-                    }
-                }
-                Ok(o) => eprintln!("peer failed: {}", String::from_utf8_lossy(&o.stderr)),
-                Err(e) => eprintln!(
-                    "peer not run ({} {}): {e}",
-                    args.python,
-                    peer_script.display()
-                ),
-            }
-        }
+    let mut peer_devices = vec!["cpu"];
+    if devices.iter().any(|d| d == "tch-cuda") {
+        peer_devices.push("cuda");
     }
+    if args.rounds == 0 {
+        anyhow::bail!("--rounds must be at least 1");
+    }
+    let mut rounds: Vec<(Vec<BenchResult>, Vec<serde_json::Value>)> = Vec::new();
+    let mut profiles = Vec::new();
+    for round in 0..args.rounds {
+        let label = if args.rounds > 1 {
+            format!(" (round {} of {})", round + 1, args.rounds)
+        } else {
+            String::new()
+        };
+        let measure_ours = |profiles: &mut Vec<_>| -> Result<Vec<BenchResult>> {
+            let mut ours = Vec::new();
+            for d in &devices {
+                eprintln!("measuring {d}{label} ...");
+                let r = run_bench(d, &cfg)?;
+                if args.profile && round == 0 {
+                    eprintln!("profiling {d} by layer kind ...");
+                    let p = brainlike_core::bench::profile::run_profile(d, &cfg)?;
+                    profiles.push((d.clone(), p, cfg.batch as f64 / r.train));
+                }
+                ours.push(r);
+            }
+            Ok(ours)
+        };
+        let measure_peers = || -> Vec<serde_json::Value> {
+            if args.no_peer {
+                return Vec::new();
+            }
+            peer_devices
+                .iter()
+                .filter_map(|pd| {
+                    eprintln!("measuring the PyTorch peer on {pd}{label} ...");
+                    run_peer(&args, &cfg, arch.name(), cornet, &peer_script, threads, pd)
+                })
+                .collect()
+        };
+        let (ours, peers) = if round % 2 == 0 {
+            let ours = measure_ours(&mut profiles)?;
+            (ours, measure_peers())
+        } else {
+            let peers = measure_peers();
+            (measure_ours(&mut profiles)?, peers)
+        };
+        rounds.push((ours, peers));
+    }
+    let (ours, peers) = medians(&rounds);
     let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
     if cornet {
         println!(
@@ -252,6 +247,25 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             );
         }
     }
+    if rounds.len() > 1 {
+        println!(
+            "(medians over {} rounds; training ratio by round:)",
+            rounds.len()
+        );
+        for (i, (ours, peers)) in rounds.iter().enumerate() {
+            let ratios: Vec<String> = peers
+                .iter()
+                .flat_map(|p| {
+                    let peer_dev = p["device"].as_str().unwrap_or("cpu").to_string();
+                    let peer_train = p["train"].as_f64().unwrap_or(f64::NAN);
+                    ours.iter()
+                        .filter(move |r| (peer_dev == "cuda") == (r.device == "tch-cuda"))
+                        .map(move |r| format!("{} {:.2}x", r.device, r.train / peer_train))
+                })
+                .collect();
+            println!("  round {}: {}", i + 1, ratios.join(", "));
+        }
+    }
     for (d, p, step_secs) in &profiles {
         println!(
             "\n{d}: training step by layer kind ({}, batch {}, {} px; measured step {:.3} s)",
@@ -267,8 +281,138 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             .iter()
             .map(|(d, p, s)| serde_json::json!({ "device": d, "step_secs": s, "profile": p }))
             .collect();
-        let json = serde_json::json!({ "model": arch.name(), "size": cfg.size, "brainlike": ours, "pytorch": peers, "profiles": profiles, "threads": threads, "batch": cfg.batch, "infer_batch": cfg.infer_batch, "steps": cfg.steps, "warmup": cfg.warmup });
+        let rounds: Vec<_> = rounds
+            .iter()
+            .map(|(ours, peers)| serde_json::json!({ "brainlike": ours, "pytorch": peers }))
+            .collect();
+        let json = serde_json::json!({ "model": arch.name(), "size": cfg.size, "brainlike": ours, "pytorch": peers, "rounds": rounds, "profiles": profiles, "threads": threads, "batch": cfg.batch, "infer_batch": cfg.infer_batch, "steps": cfg.steps, "warmup": cfg.warmup });
         brainlike_run::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the PyTorch peer script once on `peer_device`; its JSON line, or `None` (said on
+/// stderr) when it failed or is missing.
+fn run_peer(
+    args: &BenchArgs,
+    cfg: &BenchConfig,
+    model: &str,
+    cornet: bool,
+    script: &PathBuf,
+    threads: usize,
+    peer_device: &str,
+) -> Option<serde_json::Value> {
+    let mut cmd = Command::new(&args.python);
+    cmd.arg(script)
+        .args(["--device", peer_device, "--threads", &threads.to_string()])
+        .args([
+            "--batch",
+            &cfg.batch.to_string(),
+            "--infer-batch",
+            &cfg.infer_batch.to_string(),
+            "--steps",
+            &cfg.steps.to_string(),
+            "--warmup",
+            &cfg.warmup.to_string(),
+        ]);
+    if cornet {
+        cmd.args(["--ratio", &args.ratio.to_string(), "--head", &args.head]);
+        if let Some(d) = &args.data_dir {
+            cmd.arg("--data-dir").arg(d);
+        }
+    } else {
+        cmd.args(["--model", model, "--size", &cfg.size.to_string()]);
+    }
+    match cmd.output() {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            match text
+                .lines()
+                .last()
+                .map(serde_json::from_str::<serde_json::Value>)
+            {
+                Some(Ok(v)) => Some(v),
+                _ => {
+                    eprintln!("peer printed no JSON: {text}");
+                    None
+                }
+            }
+        }
+        Ok(o) => {
+            eprintln!("peer failed: {}", String::from_utf8_lossy(&o.stderr));
+            None
+        }
+        Err(e) => {
+            eprintln!("peer not run ({} {}): {e}", args.python, script.display());
+            None
+        }
+    }
+}
+
+/// The median of `values` (NaN when empty); the mean of the middle two for an even count.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Each backend's and each peer device's median images/s over the rounds (the first round's
+/// record with its figures replaced).
+fn medians(
+    rounds: &[(Vec<BenchResult>, Vec<serde_json::Value>)],
+) -> (Vec<BenchResult>, Vec<serde_json::Value>) {
+    let Some((first_ours, first_peers)) = rounds.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let ours = first_ours
+        .iter()
+        .map(|r| {
+            let same: Vec<&BenchResult> = rounds
+                .iter()
+                .flat_map(|(o, _)| o.iter().filter(|x| x.device == r.device))
+                .collect();
+            let teacher: Vec<f64> = same.iter().filter_map(|x| x.train_teacher).collect();
+            BenchResult {
+                train: median(same.iter().map(|x| x.train).collect()),
+                train_teacher: (!teacher.is_empty()).then(|| median(teacher)),
+                inference: median(same.iter().map(|x| x.inference).collect()),
+                ..r.clone()
+            }
+        })
+        .collect();
+    let peers = first_peers
+        .iter()
+        .map(|p| {
+            let same: Vec<&serde_json::Value> = rounds
+                .iter()
+                .flat_map(|(_, ps)| ps.iter().filter(|x| x["device"] == p["device"]))
+                .collect();
+            let field = |k: &str| {
+                let v: Vec<f64> = same.iter().filter_map(|x| x[k].as_f64()).collect();
+                (!v.is_empty()).then(|| median(v))
+            };
+            let mut m = p.clone();
+            for k in ["train", "train_teacher", "inference"] {
+                m[k] = field(k).map_or(serde_json::Value::Null, serde_json::Value::from);
+            }
+            m
+        })
+        .collect();
+    (ours, peers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_even_and_empty_sets() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(Vec::new()).is_nan());
+    }
 }

@@ -83,11 +83,11 @@ pub fn forward(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     }
 }
 
-/// The layer's geometry for [`super::libtorch`] on input `x`; `None` for padding that is not
-/// symmetric or a dilated layer (Burn's path then). Pointwise layers on maps larger than
-/// [`POINTWISE_MIN_PIXELS`] are a matrix product there too.
+/// The layer's geometry for [`super::libtorch`]; `None` for padding that is not
+/// symmetric or a dilated layer (Burn's path then). Pointwise layers are LibTorch's
+/// convolution there, not a matrix product.
 #[cfg(feature = "tch")]
-pub(crate) fn libtorch_shape(conv: &Conv2d, x: &Tensor<4>) -> Option<super::libtorch::ConvShape> {
+pub(crate) fn libtorch_shape(conv: &Conv2d) -> Option<super::libtorch::ConvShape> {
     let padding = match conv.padding {
         PaddingConfig2d::Valid => [0, 0],
         PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
@@ -98,12 +98,10 @@ pub(crate) fn libtorch_shape(conv: &Conv2d, x: &Tensor<4>) -> Option<super::libt
     if conv.dilation != [1, 1] {
         return None;
     }
-    let [_, _, h, w] = x.dims();
     Some(super::libtorch::ConvShape {
         stride: conv.stride,
         padding,
         groups: conv.groups,
-        pointwise: is_pointwise(conv) && h * w > POINTWISE_MIN_PIXELS,
     })
 }
 
@@ -111,7 +109,7 @@ pub(crate) fn libtorch_shape(conv: &Conv2d, x: &Tensor<4>) -> Option<super::libt
 /// ([`super::libtorch`]); `None` elsewhere.
 #[cfg(feature = "tch")]
 fn libtorch_forward(conv: &Conv2d, x: &Tensor<4>) -> Option<Tensor<4>> {
-    let shape = libtorch_shape(conv, x)?;
+    let shape = libtorch_shape(conv)?;
     let bias = conv.bias.as_ref().map(|b| b.val());
     super::libtorch::conv2d(x, &conv.weight.val(), bias.as_ref(), &shape)
 }

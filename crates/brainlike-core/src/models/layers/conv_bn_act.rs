@@ -87,7 +87,7 @@ fn libtorch(
     if conv.bias.is_some() {
         return None;
     }
-    let shape = super::conv2d::libtorch_shape(conv, x)?;
+    let shape = super::conv2d::libtorch_shape(conv)?;
     let (y, mean, var) = super::libtorch::conv_bn_act(
         x,
         &conv.weight.val(),

@@ -1,0 +1,65 @@
+//! With the `tch` feature, compiles `csrc/backward.cpp` (LibTorch's autograd engine with given
+//! output gradients, see `src/models/layers/libtorch.rs`) against the libtorch that torch-sys
+//! found (`DEP_TCH_LIBTORCH_LIB`, torch-sys being `links = "tch"`), with its C++ ABI flag.
+//! Does nothing for the default build.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=csrc/backward.cpp");
+    for var in [
+        "CARGO_FEATURE_TCH",
+        "LIBTORCH_CXX11_ABI",
+        "LIBTORCH_USE_PYTORCH",
+        "PYTHON_SYS_EXECUTABLE",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    if env::var_os("CARGO_FEATURE_TCH").is_none() {
+        return;
+    }
+    let lib = PathBuf::from(
+        env::var("DEP_TCH_LIBTORCH_LIB")
+            .expect("torch-sys did not report libtorch's folder (DEP_TCH_LIBTORCH_LIB)"),
+    );
+    let root = lib.parent().expect("libtorch's lib folder has a parent");
+    let include = root.join("include");
+    let mut build = cc::Build::new();
+    build
+        .cpp(true)
+        .pic(true)
+        .warnings(false)
+        .include(&include)
+        .include(include.join("torch/csrc/api/include"))
+        .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={}", cxx11_abi()))
+        .flag("-DGLOG_USE_GLOG_EXPORT")
+        .file("csrc/backward.cpp");
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows") {
+        build.flag("/std:c++17");
+    } else {
+        build.flag("-std=c++17");
+    }
+    build.compile("brainlike_torch");
+}
+
+/// As torch-sys decides it: PyTorch's own flag when building against the `torch` package of
+/// Python, else `LIBTORCH_CXX11_ABI` (default 1).
+fn cxx11_abi() -> String {
+    if env::var_os("LIBTORCH_USE_PYTORCH").is_some() {
+        let python = env::var("PYTHON_SYS_EXECUTABLE").unwrap_or_else(|_| "python3".into());
+        if let Ok(out) = Command::new(python)
+            .args([
+                "-c",
+                "import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))",
+            ])
+            .output()
+            && out.status.success()
+        {
+            return String::from_utf8_lossy(&out.stdout).trim().to_string();
+        }
+    }
+    env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into())
+}
