@@ -1,7 +1,9 @@
 //! With the `tch` feature, compiles `csrc/backward.cpp` (LibTorch's autograd engine with given
 //! output gradients, see `src/models/layers/libtorch.rs`) against the libtorch that torch-sys
-//! found (`DEP_TCH_LIBTORCH_LIB`, torch-sys being `links = "tch"`), with its C++ ABI flag.
-//! Does nothing for the default build.
+//! found (`DEP_TCH_LIBTORCH_LIB`, torch-sys being `links = "tch"`), with its C++ ABI flag,
+//! and bakes that folder into the run path of this crate's tests and examples (so `cargo test
+//! --features tch` finds `libtorch*.so` without `LD_LIBRARY_PATH`; the CLI's build.rs does
+//! the same for `brainlike`). Does nothing for the default build.
 
 use std::env;
 use std::path::PathBuf;
@@ -41,6 +43,15 @@ fn main() {
         build.flag("/std:c++17");
     } else {
         build.flag("-std=c++17");
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+        // Keeps LibTorch's CUDA backend linked (registered when loaded; nothing names it).
+        let cuda = lib.join("libtorch_cuda.so");
+        if cuda.exists() {
+            println!(
+                "cargo:rustc-link-arg=-Wl,--no-as-needed,{},--as-needed",
+                cuda.display()
+            );
+        }
     }
     build.compile("brainlike_torch");
 }
