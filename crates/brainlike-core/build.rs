@@ -2,31 +2,28 @@
 //! output gradients, see `src/models/layers/libtorch.rs`) against the libtorch that torch-sys
 //! found (`DEP_TCH_LIBTORCH_LIB`, torch-sys being `links = "tch"`), with its C++ ABI flag,
 //! and bakes that folder into the run path of this crate's tests and examples (so `cargo test
-//! --features tch` finds `libtorch*.so` without `LD_LIBRARY_PATH`; the CLI's build.rs does
-//! the same for `brainlike`). Does nothing for the default build.
+//! --features tch` finds `libtorch*.so` without `LD_LIBRARY_PATH`), as the CLI's build.rs does
+//! for `brainlike` (`build-support/libtorch.rs`). Does nothing for the default build.
 
 use std::env;
-use std::path::PathBuf;
 use std::process::Command;
+
+include!("build-support/libtorch.rs");
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=csrc/backward.cpp");
+    println!("cargo:rerun-if-changed=build-support/libtorch.rs");
     for var in [
-        "CARGO_FEATURE_TCH",
         "LIBTORCH_CXX11_ABI",
         "LIBTORCH_USE_PYTORCH",
         "PYTHON_SYS_EXECUTABLE",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    if env::var_os("CARGO_FEATURE_TCH").is_none() {
+    let Some(lib) = libtorch_lib_dir() else {
         return;
-    }
-    let lib = PathBuf::from(
-        env::var("DEP_TCH_LIBTORCH_LIB")
-            .expect("torch-sys did not report libtorch's folder (DEP_TCH_LIBTORCH_LIB)"),
-    );
+    };
     let root = lib.parent().expect("libtorch's lib folder has a parent");
     let include = root.join("include");
     let mut build = cc::Build::new();
@@ -43,17 +40,9 @@ fn main() {
         build.flag("/std:c++17");
     } else {
         build.flag("-std=c++17");
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
-        // Keeps LibTorch's CUDA backend linked (registered when loaded; nothing names it).
-        let cuda = lib.join("libtorch_cuda.so");
-        if cuda.exists() {
-            println!(
-                "cargo:rustc-link-arg=-Wl,--no-as-needed,{},--as-needed",
-                cuda.display()
-            );
-        }
     }
     build.compile("brainlike_torch");
+    libtorch_run_path(&lib);
 }
 
 /// As torch-sys decides it: PyTorch's own flag when building against the `torch` package of
