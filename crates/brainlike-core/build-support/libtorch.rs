@@ -3,7 +3,6 @@
 /// libtorch's library folder as torch-sys found it (torch-sys is `links = "tch"`, so a package
 /// that depends on it directly reads `DEP_TCH_LIBTORCH_LIB`); `None` without the `tch` feature.
 fn libtorch_lib_dir() -> Option<std::path::PathBuf> {
-    println!("cargo:rerun-if-env-changed=CARGO_FEATURE_TCH");
     std::env::var_os("CARGO_FEATURE_TCH")?;
     let dir = std::env::var_os("DEP_TCH_LIBTORCH_LIB")
         .expect("torch-sys did not report libtorch's folder (DEP_TCH_LIBTORCH_LIB)");

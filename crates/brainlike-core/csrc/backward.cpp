@@ -1,7 +1,6 @@
 // brainlike's one entry into LibTorch's C++ API beyond what tch binds (built only with the
-// `tch` feature, by build.rs): run LibTorch's autograd engine from given roots *with given
-// output gradients* to given inputs, i.e. `torch.autograd.grad(outputs, inputs,
-// grad_outputs)`. tch 0.22's `Tensor::run_backward` seeds every root with ones, so without
+// `tch` feature, by build.rs): run LibTorch's autograd engine from a layer's output *seeded
+// with its gradient* to given inputs, i.e. `torch.autograd.grad(output, inputs, grad)`. tch 0.22's `Tensor::run_backward` seeds every root with ones, so without
 // this each layer run by LibTorch (src/models/layers/libtorch.rs) needed a scalar root
 // `<output, grad>` and two extra full-size passes (the dot product and its gradient).
 #include <torch/csrc/autograd/engine.h>
@@ -13,18 +12,14 @@
 
 extern "C" {
 
-// `outputs[i]` and `grads[i]` (n of each), `inputs[j]` (ninputs, each requiring a gradient);
-// writes a new tensor (owned by the caller, freed by tch's `at_free`) per input to
+// The gradients of `inputs[j]` (ninputs, each requiring a gradient) given the gradient `grad`
+// of `output`: writes a new tensor (owned by the caller, freed by tch's `at_free`) per input to
 // `results[j]`. Returns nullptr, or a message from `malloc` for `brainlike_free_error`.
-char *brainlike_grad(at::Tensor *const *outputs, at::Tensor *const *grads, int n,
-                     at::Tensor *const *inputs, int ninputs, at::Tensor **results) {
+char *brainlike_grad(const at::Tensor *output, const at::Tensor *grad, at::Tensor *const *inputs,
+                     int ninputs, at::Tensor **results) {
   try {
-    torch::autograd::edge_list roots;
-    torch::autograd::variable_list grad_outputs;
-    for (int i = 0; i < n; ++i) {
-      roots.push_back(torch::autograd::impl::gradient_edge(*outputs[i]));
-      grad_outputs.push_back(*grads[i]);
-    }
+    torch::autograd::edge_list roots{torch::autograd::impl::gradient_edge(*output)};
+    torch::autograd::variable_list grad_outputs{*grad};
     torch::autograd::edge_list wanted;
     for (int j = 0; j < ninputs; ++j) {
       if (!inputs[j]->requires_grad()) {

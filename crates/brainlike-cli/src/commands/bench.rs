@@ -227,25 +227,20 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             f("inference")
         );
     }
-    for p in &peers {
+    for (r, p) in pairs(&ours, &peers) {
         let f = |k: &str| p[k].as_f64().unwrap_or(f64::NAN);
         let peer_dev = p["device"].as_str().unwrap_or("cpu");
-        for r in ours
-            .iter()
-            .filter(|r| (peer_dev == "cuda") == (r.device == "tch-cuda"))
-        {
-            let teacher = match (r.train_teacher, p["train_teacher"].as_f64()) {
-                (Some(a), Some(b)) => format!("{:.2}x", a / b),
-                _ => "-".into(),
-            };
-            println!(
-                "ratio {:<16} {:>11.2}x {:>16} {:>13.2}x   (brainlike / pytorch {peer_dev})",
-                r.device,
-                r.train / f("train"),
-                teacher,
-                r.inference / f("inference")
-            );
-        }
+        let teacher = match (r.train_teacher, p["train_teacher"].as_f64()) {
+            (Some(a), Some(b)) => format!("{:.2}x", a / b),
+            _ => "-".into(),
+        };
+        println!(
+            "ratio {:<16} {:>11.2}x {:>16} {:>13.2}x   (brainlike / pytorch {peer_dev})",
+            r.device,
+            r.train / f("train"),
+            teacher,
+            r.inference / f("inference")
+        );
     }
     if rounds.len() > 1 {
         println!(
@@ -253,14 +248,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             rounds.len()
         );
         for (i, (ours, peers)) in rounds.iter().enumerate() {
-            let ratios: Vec<String> = peers
-                .iter()
-                .flat_map(|p| {
-                    let peer_dev = p["device"].as_str().unwrap_or("cpu").to_string();
+            let ratios: Vec<String> = pairs(ours, peers)
+                .map(|(r, p)| {
                     let peer_train = p["train"].as_f64().unwrap_or(f64::NAN);
-                    ours.iter()
-                        .filter(move |r| (peer_dev == "cuda") == (r.device == "tch-cuda"))
-                        .map(move |r| format!("{} {:.2}x", r.device, r.train / peer_train))
+                    format!("{} {:.2}x", r.device, r.train / peer_train)
                 })
                 .collect();
             println!("  round {}: {}", i + 1, ratios.join(", "));
@@ -347,6 +338,20 @@ fn run_peer(
             None
         }
     }
+}
+
+/// Each of our results with the peer run it is compared with: the CUDA peer for `tch-cuda`,
+/// the CPU peer for every other backend.
+fn pairs<'a>(
+    ours: &'a [BenchResult],
+    peers: &'a [serde_json::Value],
+) -> impl Iterator<Item = (&'a BenchResult, &'a serde_json::Value)> {
+    peers.iter().flat_map(move |p| {
+        let cuda = p["device"].as_str() == Some("cuda");
+        ours.iter()
+            .filter(move |r| cuda == (r.device == "tch-cuda"))
+            .map(move |r| (r, p))
+    })
 }
 
 /// The median of `values` (NaN when empty); the mean of the middle two for an even count.

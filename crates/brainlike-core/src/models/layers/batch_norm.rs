@@ -74,8 +74,8 @@ impl BatchNorm2d {
     /// # Shapes
     /// - input and output `[batch, channels, h, w]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        if !self.trains(&x.device()) {
-            let device = x.device();
+        let device = x.device();
+        if !self.trains(&device) {
             return burn::tensor::module::batch_norm(
                 x,
                 self.weight.val(),

@@ -74,12 +74,11 @@ impl<const N: usize> Backward<LibTorch, N> for TorchNode<N> {
 }
 
 unsafe extern "C" {
-    /// `csrc/backward.cpp`: LibTorch's autograd engine from `outputs` seeded with `grads` to
+    /// `csrc/backward.cpp`: LibTorch's autograd engine from `output` seeded with `grad` to
     /// `inputs`, the gradients written to `results`; a message on failure.
     fn brainlike_grad(
-        outputs: *const *const torch_sys::C_tensor,
-        grads: *const *const torch_sys::C_tensor,
-        n: std::ffi::c_int,
+        output: *const torch_sys::C_tensor,
+        grad: *const torch_sys::C_tensor,
         inputs: *const *const torch_sys::C_tensor,
         ninputs: std::ffi::c_int,
         results: *mut *mut torch_sys::C_tensor,
@@ -105,9 +104,8 @@ fn grad_to_leaves(
     // each then owned (and freed) by one `tch::Tensor`.
     unsafe {
         let error = brainlike_grad(
-            &output.as_ptr(),
-            &grad.as_ptr(),
-            1,
+            output.as_ptr(),
+            grad.as_ptr(),
             leaf_ptrs.as_ptr(),
             leaves.len() as std::ffi::c_int,
             results.as_mut_ptr(),
